@@ -1,0 +1,2 @@
+//! tickring benchmarks (placeholder while the harness lands).
+#![forbid(unsafe_code)]

@@ -1,0 +1,8 @@
+//! tickring ingest: the tick record every other part reads, and everything that turns feed data into ticks.
+#![forbid(unsafe_code)]
+
+pub mod fixed;
+pub mod tick;
+
+pub use fixed::{FixedParseError, Price, Quantity};
+pub use tick::{Exchange, Session, Tick, TickFlags};

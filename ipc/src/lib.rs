@@ -1,0 +1,1 @@
+//! Shared-memory ring (placeholder while the ring lands).

@@ -1,0 +1,3 @@
+//! One module per subcommand; each turns arguments into calls on the library crates.
+
+pub mod session;
