@@ -93,13 +93,17 @@ impl RingConfig {
                 self.max_batch, self.capacity
             ));
         }
-        if self.heartbeat_interval_ms == 0 || self.heartbeat_timeout_ms < 2 * self.heartbeat_interval_ms {
+        if self.heartbeat_interval_ms == 0
+            || self.heartbeat_timeout_ms < 2 * self.heartbeat_interval_ms
+        {
             return bad(format!(
                 "ring.heartbeat_timeout_ms = {} must be at least twice ring.heartbeat_interval_ms = {} (> 0)",
                 self.heartbeat_timeout_ms, self.heartbeat_interval_ms
             ));
         }
-        for (key, w) in [("producer_wait", self.producer_wait), ("consumer_wait", self.consumer_wait)] {
+        for (key, w) in
+            [("producer_wait", self.producer_wait), ("consumer_wait", self.consumer_wait)]
+        {
             if let WaitStrategy::Sleep { micros: 0 } = w {
                 return bad(format!("ring.{key}: sleep needs micros >= 1 (or use busy_spin)"));
             }
@@ -153,7 +157,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key() {
-        let cases: [(fn(&mut RingConfig), &str); 5] = [
+        type Mutation = fn(&mut RingConfig);
+        let cases: [(Mutation, &str); 5] = [
             (|c| c.capacity = 1000, "ring.capacity"),
             (|c| c.max_consumers = 0, "ring.max_consumers"),
             (|c| c.max_batch = 0, "ring.max_batch"),
@@ -183,7 +188,8 @@ mod tests {
         struct W {
             w: WaitStrategy,
         }
-        let w: W = toml::from_str("w = { kind = \"spin_then_yield\", spins = 100 }").expect("parses");
+        let w: W =
+            toml::from_str("w = { kind = \"spin_then_yield\", spins = 100 }").expect("parses");
         assert_eq!(w.w, WaitStrategy::SpinThenYield { spins: 100 });
         assert!(toml::from_str::<W>("w = { kind = \"spin\" }").is_err());
     }

@@ -196,7 +196,10 @@ impl<T: Record, E: Record> Consumer<T, E> {
                         StartAt::Oldest => self.segment.cursors().intact_from(self.capacity),
                     };
                     let i = claim_free(slots, &self.opts.name, self.opts.policy, start).ok_or(
-                        RingError::TableFull { name: self.cfg.name.clone(), max: slots.len() as u32 },
+                        RingError::TableFull {
+                            name: self.cfg.name.clone(),
+                            max: slots.len() as u32,
+                        },
                     )?;
                     self.cursor = start;
                     activate(&slots[i], self.opts.policy);
@@ -223,7 +226,9 @@ impl<T: Record, E: Record> Consumer<T, E> {
     /// After (re)activating: make sure the records from `cursor` on are still there, else skip and report.
     fn join(&mut self, cause: GapCause) {
         let lost_below = match self.opts.policy {
-            ConsumerPolicy::Gating => self.segment.cursors().announce_join().saturating_sub(self.capacity),
+            ConsumerPolicy::Gating => {
+                self.segment.cursors().announce_join().saturating_sub(self.capacity)
+            }
             ConsumerPolicy::NonGating => self.segment.cursors().intact_from(self.capacity),
         };
         if self.cursor < lost_below {
@@ -349,7 +354,10 @@ impl<T: Record, E: Record> Consumer<T, E> {
             let _lock = TableLock::acquire(control);
             let slot = &self.segment.slots()[slot_index];
             let pid = slot.pid.load(Relaxed);
-            if slot.state.load(Acquire) == slot_state::ACTIVE && pid != std::process::id() && pid_alive(pid) {
+            if slot.state.load(Acquire) == slot_state::ACTIVE
+                && pid != std::process::id()
+                && pid_alive(pid)
+            {
                 return Err(RingError::NameTaken {
                     ring: self.cfg.name.clone(),
                     consumer: self.opts.name.clone(),
@@ -376,10 +384,10 @@ impl<T: Record, E: Record> Consumer<T, E> {
         self.register()?;
         let new = self.epoch();
         tracing::info!(ring = %self.cfg.name, consumer = %self.opts.name, old_epoch = old, epoch = new, "moved to the restarted producer's segment");
-        let gap = self.pending.take().map_or(Gap { cause: GapCause::NewEpoch { old, new }, missed: 0, resume_at: self.cursor }, |g| Gap {
-            cause: GapCause::NewEpoch { old, new },
-            ..g
-        });
+        let gap = self.pending.take().map_or(
+            Gap { cause: GapCause::NewEpoch { old, new }, missed: 0, resume_at: self.cursor },
+            |g| Gap { cause: GapCause::NewEpoch { old, new }, ..g },
+        );
         Ok(gap)
     }
 
@@ -387,7 +395,12 @@ impl<T: Record, E: Record> Consumer<T, E> {
         let _lock = TableLock::acquire(self.segment.control());
         let slot = self.slot();
         if slot.pid.load(Relaxed) == std::process::id() {
-            let _ = slot.state.compare_exchange(slot_state::ACTIVE, slot_state::DETACHED, Release, Relaxed);
+            let _ = slot.state.compare_exchange(
+                slot_state::ACTIVE,
+                slot_state::DETACHED,
+                Release,
+                Relaxed,
+            );
         }
     }
 }

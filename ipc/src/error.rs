@@ -29,7 +29,9 @@ pub enum RingError {
     TableFull { name: String, max: u32 },
     #[error("consumer '{consumer}' is already attached to ring '{ring}' by live pid {pid}: use another consumer name or stop that process")]
     NameTaken { ring: String, consumer: String, pid: u32 },
-    #[error("invalid name {0:?}: use 1-48 characters of A-Z a-z 0-9 _ . - (not starting with '.')")]
+    #[error(
+        "invalid name {0:?}: use 1-48 characters of A-Z a-z 0-9 _ . - (not starting with '.')"
+    )]
     InvalidName(String),
     #[error("the instrument directory is full ({0} entries): raise ring.directory_capacity")]
     DirectoryFull(u32),

@@ -139,8 +139,8 @@ impl Geometry {
         max_consumers: usize,
         directory_capacity: usize,
     ) -> Option<Self> {
-        let table_end =
-            TABLE_OFFSET.checked_add(max_consumers.checked_mul(std::mem::size_of::<ConsumerSlot>())?)?;
+        let table_end = TABLE_OFFSET
+            .checked_add(max_consumers.checked_mul(std::mem::size_of::<ConsumerSlot>())?)?;
         let records_offset = round_up(table_end, PAGE)?;
         let records_len = usize::try_from(capacity).ok()?.checked_mul(record_size)?;
         let directory_offset = round_up(records_offset.checked_add(records_len)?, 64)?;

@@ -3,12 +3,12 @@
 use crate::clock::{monotonic_ns, pid_alive, realtime_ns};
 use crate::config::RingConfig;
 use crate::error::RingError;
+use crate::heartbeat::{spawn_heartbeat, stop_heartbeat, Heartbeat};
 use crate::layout::{lifecycle, slot_state, ConsumerSlot, MAGIC};
 use crate::protocol::gate_limit;
 use crate::record::Record;
 use crate::segment::Segment;
 use crate::table::{is_gating_active, slot_name};
-use crate::heartbeat::{spawn_heartbeat, stop_heartbeat, Heartbeat};
 use crate::wait::Waiter;
 use std::fs::{File, OpenOptions};
 use std::marker::PhantomData;
@@ -62,8 +62,12 @@ impl<T: Record, E: Record> Producer<T, E> {
             .open(&lock_path)
             .map_err(RingError::io("open", &lock_path))?;
         if lock.try_lock().is_err() {
-            let pid = Segment::open::<T, E>(&cfg.segment_path(), false).map(|s| s.header().producer_pid);
-            return Err(RingError::ProducerRunning { name: cfg.name.clone(), pid: pid.unwrap_or(0) });
+            let pid =
+                Segment::open::<T, E>(&cfg.segment_path(), false).map(|s| s.header().producer_pid);
+            return Err(RingError::ProducerRunning {
+                name: cfg.name.clone(),
+                pid: pid.unwrap_or(0),
+            });
         }
         let previous = match Segment::open::<T, E>(&cfg.segment_path(), true) {
             Ok(seg) => Some(seg),
@@ -188,8 +192,10 @@ impl<T: Record, E: Record> Producer<T, E> {
     fn rescan(&mut self) {
         let gen = self.segment.cursors().table_generation();
         let slots = self.segment.slots();
-        self.limit =
-            gate_limit(slots.iter().filter(|s| is_gating_active(s)).map(|s| &s.cursor), self.cfg.capacity);
+        self.limit = gate_limit(
+            slots.iter().filter(|s| is_gating_active(s)).map(|s| &s.cursor),
+            self.cfg.capacity,
+        );
         self.scanned_gen = gen;
     }
 
@@ -216,7 +222,8 @@ impl<T: Record, E: Record> Producer<T, E> {
     fn evict_dead(&self, new_head: u64, now: u64) {
         let timeout = self.cfg.heartbeat_timeout_ms * 1_000_000;
         for slot in self.segment.slots() {
-            if !is_gating_active(slot) || slot.cursor.load(Acquire) + self.cfg.capacity >= new_head {
+            if !is_gating_active(slot) || slot.cursor.load(Acquire) + self.cfg.capacity >= new_head
+            {
                 continue;
             }
             let pid = slot.pid.load(Relaxed);
@@ -225,7 +232,11 @@ impl<T: Record, E: Record> Producer<T, E> {
             if !dead && silent_ns < timeout {
                 continue;
             }
-            if slot.state.compare_exchange(slot_state::ACTIVE, slot_state::EVICTED, Release, Relaxed).is_ok() {
+            if slot
+                .state
+                .compare_exchange(slot_state::ACTIVE, slot_state::EVICTED, Release, Relaxed)
+                .is_ok()
+            {
                 self.segment.control().evictions.fetch_add(1, Relaxed);
                 tracing::warn!(
                     ring = %self.cfg.name,

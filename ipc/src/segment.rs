@@ -34,7 +34,10 @@ pub(crate) struct Segment {
 impl Segment {
     /// Creates a fresh segment in a temporary file, initialised with `magic` written last. The caller renames
     /// it into place with [`Segment::publish_as`] once it has finished setting it up.
-    pub fn create<T: Record, E: Record>(cfg: &RingConfig, epoch: u64) -> Result<(Self, PathBuf), RingError> {
+    pub fn create<T: Record, E: Record>(
+        cfg: &RingConfig,
+        epoch: u64,
+    ) -> Result<(Self, PathBuf), RingError> {
         let geometry = Geometry::new(
             cfg.capacity,
             std::mem::size_of::<T>(),
@@ -54,7 +57,8 @@ impl Segment {
             .map_err(RingError::io("create", &tmp))?;
         file.set_len(geometry.len as u64).map_err(RingError::io("size", &tmp))?;
         let control = map_raw(&file, 0, geometry.records_offset, &tmp)?;
-        let data = map_raw(&file, geometry.records_offset, geometry.len - geometry.records_offset, &tmp)?;
+        let data =
+            map_raw(&file, geometry.records_offset, geometry.len - geometry.records_offset, &tmp)?;
         let header = Header {
             magic: std::sync::atomic::AtomicU64::new(0),
             layout_version: LAYOUT_VERSION,
@@ -112,7 +116,8 @@ impl Segment {
         let data = if writable_data {
             DataMap::Writable(map_raw(&file, geometry.records_offset, data_len, path)?)
         } else {
-            let ro = OpenOptions::new().read(true).open(path).map_err(RingError::io("open", path))?;
+            let ro =
+                OpenOptions::new().read(true).open(path).map_err(RingError::io("open", path))?;
             // SAFETY: a read-only shared mapping of a file that is only ever resized by its creator before it
             // becomes visible under this name; size checked against the header above.
             let map = unsafe {
@@ -146,7 +151,11 @@ impl Segment {
 
     pub fn cursors(&self) -> Cursors<'_> {
         let line = self.cursor_line();
-        Cursors { claim: &line.claim, published: &line.published, table_gen: &self.control().table_gen }
+        Cursors {
+            claim: &line.claim,
+            published: &line.published,
+            table_gen: &self.control().table_gen,
+        }
     }
 
     pub fn slots(&self) -> &[ConsumerSlot] {
@@ -222,7 +231,8 @@ impl Segment {
 
     /// The published directory entries (immutable once `directory_len` covers them).
     pub fn entries<E: Record>(&self) -> &[E] {
-        let len = (self.control().directory_len.load(Acquire) as usize).min(self.geometry.directory_capacity);
+        let len = (self.control().directory_len.load(Acquire) as usize)
+            .min(self.geometry.directory_capacity);
         let offset = self.geometry.directory_offset - self.geometry.records_offset;
         // SAFETY: in bounds (len clamped to the capacity); entries below `directory_len` were written before
         // its Release store that this Acquire load observed, and are never written again.
@@ -231,10 +241,18 @@ impl Segment {
 }
 
 fn map_raw(file: &File, offset: usize, len: usize, path: &Path) -> Result<MmapRaw, RingError> {
-    MmapOptions::new().offset(offset as u64).len(len).map_raw(file).map_err(RingError::io("map", path))
+    MmapOptions::new()
+        .offset(offset as u64)
+        .len(len)
+        .map_raw(file)
+        .map_err(RingError::io("map", path))
 }
 
-fn check_header<T: Record, E: Record>(h: &Header, path: &Path, actual: u64) -> Result<Geometry, RingError> {
+fn check_header<T: Record, E: Record>(
+    h: &Header,
+    path: &Path,
+    actual: u64,
+) -> Result<Geometry, RingError> {
     let p = || path.to_path_buf();
     match h.magic.load(Acquire) {
         MAGIC => {}
@@ -242,7 +260,11 @@ fn check_header<T: Record, E: Record>(h: &Header, path: &Path, actual: u64) -> R
         _ => return Err(RingError::Foreign { path: p() }),
     }
     if h.layout_version != LAYOUT_VERSION {
-        return Err(RingError::LayoutVersion { path: p(), found: h.layout_version, expected: LAYOUT_VERSION });
+        return Err(RingError::LayoutVersion {
+            path: p(),
+            found: h.layout_version,
+            expected: LAYOUT_VERSION,
+        });
     }
     let size_of = |n: usize| n as u32;
     if h.record_size != size_of(std::mem::size_of::<T>())

@@ -50,7 +50,12 @@ pub(crate) fn find_by_name(slots: &[ConsumerSlot], name: &str) -> Option<usize> 
 }
 
 /// Fills a free slot with a registration (state stays CLAIMING until the caller activates it).
-pub(crate) fn claim_free(slots: &[ConsumerSlot], name: &str, policy: ConsumerPolicy, cursor: u64) -> Option<usize> {
+pub(crate) fn claim_free(
+    slots: &[ConsumerSlot],
+    name: &str,
+    policy: ConsumerPolicy,
+    cursor: u64,
+) -> Option<usize> {
     let index = slots.iter().position(|s| s.state.load(Acquire) == slot_state::FREE)?;
     let slot = &slots[index];
     slot.state.store(slot_state::CLAIMING, Relaxed);
