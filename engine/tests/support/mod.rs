@@ -45,16 +45,21 @@ pub fn with_flags(mut tick: Tick, flags: u8) -> Tick {
     tick
 }
 
-/// Reads a fixture: `seq,ts,symbol,price,size,trading_day,session,flags`, `#` comments, flags joined by `|`.
-/// Instrument ids are the symbols' positions in `symbols`.
-pub fn read_ticks(text: &str, symbols: &[&str]) -> Vec<(u64, Tick)> {
-    text.lines()
+/// Reads a fixture: `seq,ts,symbol,price,size,trading_day,session,flags`, `#` comments, flags joined by `|`,
+/// `-` for no trading day. Instrument ids are the symbols' positions in the returned list (first seen first).
+pub fn read_fixture(text: &str) -> (Vec<(u64, Tick)>, Vec<String>) {
+    let mut symbols: Vec<String> = Vec::new();
+    let ticks = text
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("seq,"))
         .map(|line| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
             assert_eq!(f.len(), 8, "fixture line {line:?}");
-            let id = symbols.iter().position(|s| *s == f[2]).expect("known symbol");
+            let id = symbols.iter().position(|s| s == f[2]).unwrap_or_else(|| {
+                symbols.push(f[2].to_string());
+                symbols.len() - 1
+            });
             let session =
                 Session::ALL.into_iter().find(|s| s.as_str() == f[6]).expect("session name");
             let td = if f[5] == "-" { "" } else { f[5] };
@@ -63,7 +68,8 @@ pub fn read_ticks(text: &str, symbols: &[&str]) -> Vec<(u64, Tick)> {
                 f[7].split('|').filter(|n| !n.is_empty()).fold(0, |bits, n| bits | flag(n));
             (f[0].parse().expect("seq"), tick)
         })
-        .collect()
+        .collect();
+    (ticks, symbols)
 }
 
 fn flag(name: &str) -> u8 {
