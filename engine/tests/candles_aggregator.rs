@@ -296,3 +296,14 @@ fn a_regular_only_intraday_series_closes_on_out_of_scope_trades() {
     a.close_all(&mut |e| out.push(e));
     assert!(out.is_empty(), "the post-market trade made no regular candle");
 }
+
+#[test]
+fn a_first_trade_for_a_bucket_the_clock_has_passed_is_emitted_closed_at_once() {
+    let mut a = agg(&[Series::M1], |c| c.grace_ns = 0);
+    assert!(clock(&mut a, "2024-03-11T14:05:00Z").is_empty());
+    let ev = candles(&feed(&mut a, &[(1, t("2024-03-11T14:03:10Z", "10", "1"))]));
+    assert_eq!(ev.iter().map(|c| (c.closed, c.version)).collect::<Vec<_>>(), [(true, 1)]);
+    assert_eq!(a.stats().late_ticks, 1);
+    // The bucket the clock is still inside opens as usual.
+    assert!(feed(&mut a, &[(2, t("2024-03-11T14:05:00Z", "10", "1"))]).is_empty());
+}
