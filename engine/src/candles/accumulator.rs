@@ -169,7 +169,7 @@ mod tests {
         assert_eq!((c.low, c.high), (Price::from_units(98), Price::from_units(101)));
         assert_eq!((c.first_seq, c.last_seq, c.trades), (9, 12, 4));
         assert_eq!(c.volume, Quantity::from_units(4));
-        assert_eq!(c.vwap, Price::parse("99.5").unwrap());
+        assert_eq!(c.vwap, Price::parse("99.5").expect("test value"));
     }
 
     #[test]

@@ -125,7 +125,7 @@ mod tests {
         let c: CandleConfig = toml::from_str(
             "series = [\"1m\", \"1d-regular\"]\ngrace_ns = 5\nopen_updates = \"on_clock\"\n[retention]\ns1 = 3\n",
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(c.series, [Series::M1, Series::D1_REGULAR]);
         assert_eq!(
             (c.grace_ns, c.open_updates, c.retention.s1, c.retention.m1),

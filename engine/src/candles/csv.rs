@@ -124,8 +124,8 @@ mod tests {
     #[test]
     fn quotes_only_symbols_that_need_it() {
         let mut s = String::new();
-        write_field(&mut s, "BRK.B").unwrap();
-        write_field(&mut s, "A,\"B\"").unwrap();
+        write_field(&mut s, "BRK.B").expect("test value");
+        write_field(&mut s, "A,\"B\"").expect("test value");
         assert_eq!(s, "BRK.B\"A,\"\"B\"\"\"");
     }
 }

@@ -86,10 +86,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn p(s: &str) -> Price {
-        s.parse().unwrap()
+        s.parse().expect("test value")
     }
     fn q(s: &str) -> Quantity {
-        s.parse().unwrap()
+        s.parse().expect("test value")
     }
 
     #[test]
@@ -131,7 +131,7 @@ mod tests {
     fn vwap_of_two_trades() {
         let t = Turnover::of_trade(p("100"), q("1"))
             .checked_add(Turnover::of_trade(p("101"), q("3")))
-            .unwrap();
+            .expect("test value");
         assert_eq!(t.vwap(q("4")), Some(p("100.75")));
     }
 
