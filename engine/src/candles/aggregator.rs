@@ -21,7 +21,8 @@ use crate::tick::{Session, Tick, TickFlags};
 /// * A tick for a closed bucket amends it and re-emits it with the next version; past retention it is
 ///   refused with a [`super::SkippedTick`] (`TooLate`).
 /// * CANCEL ticks carry the cancelled trade (event time, price, size) and take its size, value and count
-///   out of its bucket; OHLC are kept as they were (see `Accumulator::cancel_trade`). CORRECTION ticks are
+///   out of its bucket; OHLC are kept as they were, since buckets do not hold their trade lists (a day of
+///   trades per instrument is too much) and so cannot recompute them exactly. CORRECTION ticks are
 ///   the corrected trade and are added like trades; the feed cancels the trade they replace. A tick with
 ///   both flags is a cancel.
 #[derive(Debug)]
