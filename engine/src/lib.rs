@@ -1,6 +1,7 @@
 //! tickring ingest: the tick record every other part reads, and everything that turns feed data into ticks.
 #![forbid(unsafe_code)]
 
+pub mod candles;
 pub mod fixed;
 pub mod tick;
 
