@@ -117,3 +117,55 @@ fn span_at(cal: &Calendar, ts_ns: i64) -> (i64, i64, Span) {
     let hi = hi.unwrap_or_else(|| midnight_ns(cal, local + Duration::days(SCAN_DAYS - lookback)));
     (lo.max(covered.start), hi.min(covered.end), Span::Closed { coverage: Coverage::Covered })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::ns;
+    use super::super::Calendars;
+    use crate::tick::{Exchange, Session};
+    use std::time::Instant;
+
+    #[test]
+    fn cache_is_reused_within_a_day_and_refilled_across_days() {
+        let cals = Calendars::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let mut clock = cals.clock(Exchange::Xnys).unwrap_or_else(|| panic!("XNYS"));
+        let open = ns("2024-03-11T13:30:00Z");
+        for i in 0..1000 {
+            assert_eq!(clock.classify(open + i * 1_000_000_000).session, Session::Regular);
+        }
+        assert_eq!(clock.recomputes(), 1);
+        assert_eq!(clock.classify(ns("2024-03-11T08:00:00Z")).session, Session::Pre); // same day, no refill
+        assert_eq!(clock.recomputes(), 1);
+        assert_eq!(clock.classify(ns("2024-03-12T02:00:00Z")).session, Session::Closed); // overnight gap
+        assert_eq!(clock.classify(ns("2024-03-12T07:00:00Z")).session, Session::Closed); // same gap
+        assert_eq!(clock.recomputes(), 2);
+        assert_eq!(clock.classify(ns("2024-03-12T13:30:00Z")).session, Session::Regular);
+        assert_eq!(clock.recomputes(), 3);
+    }
+
+    /// Not a timed assertion: prints the cached and from-scratch cost per tick (run with --nocapture, and
+    /// --release for meaningful numbers).
+    #[test]
+    fn measure_cost_per_tick() {
+        let cals = Calendars::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let start = ns("2024-03-11T13:30:00Z");
+        let n: i64 = 2_000_000;
+        let step = 23_400_000_000_000 / n; // spread over the 6.5 h regular session
+        let mut clock = cals.clock(Exchange::Xnys).unwrap_or_else(|| panic!("XNYS"));
+        let mut regular = 0u64;
+        let t0 = Instant::now();
+        for i in 0..n {
+            regular += u64::from(clock.classify(std::hint::black_box(start + i * step)).session == Session::Regular);
+        }
+        let cached = t0.elapsed().as_nanos() as f64 / n as f64;
+        let m: i64 = 20_000;
+        let t1 = Instant::now();
+        for i in 0..m {
+            let c = cals.classify(Exchange::Xnys, std::hint::black_box(start + i * step * (n / m)));
+            regular += u64::from(c.is_some_and(|c| c.session == Session::Regular));
+        }
+        let scratch = t1.elapsed().as_nanos() as f64 / m as f64;
+        assert_eq!(regular, (n + m) as u64);
+        eprintln!("SessionClock::classify cached: {cached:.1} ns/tick; Calendars::classify from scratch: {scratch:.1} ns/tick");
+    }
+}

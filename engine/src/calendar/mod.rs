@@ -14,6 +14,10 @@ mod schedule;
 mod wall;
 
 #[cfg(test)]
+mod load_tests;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use classify::{Classified, Coverage};
