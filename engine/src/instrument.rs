@@ -45,7 +45,8 @@ impl ExchangeOverrides {
         let file: OverridesFile = toml::from_str(text)?;
         let mut by_ric = HashMap::with_capacity(file.ric.len());
         for (ric, mic) in file.ric {
-            let exchange = Exchange::from_mic(&mic).ok_or_else(|| OverrideError::UnknownMic { ric: ric.clone(), mic })?;
+            let exchange = Exchange::from_mic(&mic)
+                .ok_or_else(|| OverrideError::UnknownMic { ric: ric.clone(), mic })?;
             by_ric.insert(ric, exchange);
         }
         Ok(Self { by_ric })
@@ -62,7 +63,11 @@ impl ExchangeOverrides {
 
 /// Resolves an instrument's exchange: RDN_EXCHD2 first, the RIC second, `overrides` third (see the module doc).
 /// An unknown code falls through to the next rule rather than failing.
-pub fn resolve_exchange(ric: &str, rdn_exchd2: Option<&str>, overrides: &ExchangeOverrides) -> Option<Exchange> {
+pub fn resolve_exchange(
+    ric: &str,
+    rdn_exchd2: Option<&str>,
+    overrides: &ExchangeOverrides,
+) -> Option<Exchange> {
     rdn_exchd2
         .and_then(exchange_from_exchd2)
         .or_else(|| exchange_from_ric(ric))
@@ -154,7 +159,8 @@ fn is_cme_equity_future(ric: &str) -> bool {
         let mut chars = rest.chars();
         let Some(first) = chars.next() else { return false };
         let digits = chars.as_str();
-        let digits_ok = (1..=2).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        let digits_ok =
+            (1..=2).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
         digits_ok && ("FGHJKMNQUVXZ".contains(first) || first == 'c')
     })
 }
@@ -170,15 +176,42 @@ mod tests {
     #[test]
     fn exchd2_codes_by_name_and_number() {
         for (code, ex) in [
-            ("NMQ", Exchange::Xnas), ("NYS", Exchange::Xnys), ("ASE", Exchange::Xase), ("PSE", Exchange::Arcx),
-            ("TOR", Exchange::Xtse), ("CME", Exchange::Xcme), ("NAS", Exchange::Xnas), ("NSM", Exchange::Xnas),
-            ("LSE", Exchange::Xlon), ("PAR", Exchange::Xpar), ("HKG", Exchange::Xhkg), ("TYO", Exchange::Xtks),
-            ("SHH", Exchange::Xshg), ("KSC", Exchange::Xkrx), ("KOE", Exchange::Xkrx), ("ASX", Exchange::Xasx),
-            ("GER", Exchange::Xetr), ("SHZ", Exchange::Xshe), ("560", Exchange::Xnas), ("2", Exchange::Xnys),
-            ("1", Exchange::Xase), ("5", Exchange::Arcx), ("10", Exchange::Xtse), ("20", Exchange::Xcme),
-            ("43", Exchange::Xnas), ("644", Exchange::Xnas), ("64", Exchange::Xlon), ("74", Exchange::Xpar),
-            ("92", Exchange::Xhkg), ("106", Exchange::Xtks), ("144", Exchange::Xshg), ("156", Exchange::Xkrx),
-            ("187", Exchange::Xasx), ("202", Exchange::Xetr), ("225", Exchange::Xshe), ("380", Exchange::Xkrx),
+            ("NMQ", Exchange::Xnas),
+            ("NYS", Exchange::Xnys),
+            ("ASE", Exchange::Xase),
+            ("PSE", Exchange::Arcx),
+            ("TOR", Exchange::Xtse),
+            ("CME", Exchange::Xcme),
+            ("NAS", Exchange::Xnas),
+            ("NSM", Exchange::Xnas),
+            ("LSE", Exchange::Xlon),
+            ("PAR", Exchange::Xpar),
+            ("HKG", Exchange::Xhkg),
+            ("TYO", Exchange::Xtks),
+            ("SHH", Exchange::Xshg),
+            ("KSC", Exchange::Xkrx),
+            ("KOE", Exchange::Xkrx),
+            ("ASX", Exchange::Xasx),
+            ("GER", Exchange::Xetr),
+            ("SHZ", Exchange::Xshe),
+            ("560", Exchange::Xnas),
+            ("2", Exchange::Xnys),
+            ("1", Exchange::Xase),
+            ("5", Exchange::Arcx),
+            ("10", Exchange::Xtse),
+            ("20", Exchange::Xcme),
+            ("43", Exchange::Xnas),
+            ("644", Exchange::Xnas),
+            ("64", Exchange::Xlon),
+            ("74", Exchange::Xpar),
+            ("92", Exchange::Xhkg),
+            ("106", Exchange::Xtks),
+            ("144", Exchange::Xshg),
+            ("156", Exchange::Xkrx),
+            ("187", Exchange::Xasx),
+            ("202", Exchange::Xetr),
+            ("225", Exchange::Xshe),
+            ("380", Exchange::Xkrx),
             (" nmq ", Exchange::Xnas),
         ] {
             assert_eq!(exchange_from_exchd2(code), Some(ex), "{code}");
@@ -191,10 +224,21 @@ mod tests {
     #[test]
     fn ric_suffixes() {
         for (ric, ex) in [
-            ("IBM.N", Exchange::Xnys), ("AAPL.O", Exchange::Xnas), ("AAPL.OQ", Exchange::Xnas), ("XYZ.A", Exchange::Xase),
-            ("005930.KS", Exchange::Xkrx), ("035720.KQ", Exchange::Xkrx), ("7203.T", Exchange::Xtks),
-            ("0005.HK", Exchange::Xhkg), ("VOD.L", Exchange::Xlon), ("TTEF.PA", Exchange::Xpar), ("SAPG.DE", Exchange::Xetr),
-            ("600519.SS", Exchange::Xshg), ("000001.SZ", Exchange::Xshe), ("RY.TO", Exchange::Xtse), ("BHP.AX", Exchange::Xasx),
+            ("IBM.N", Exchange::Xnys),
+            ("AAPL.O", Exchange::Xnas),
+            ("AAPL.OQ", Exchange::Xnas),
+            ("XYZ.A", Exchange::Xase),
+            ("005930.KS", Exchange::Xkrx),
+            ("035720.KQ", Exchange::Xkrx),
+            ("7203.T", Exchange::Xtks),
+            ("0005.HK", Exchange::Xhkg),
+            ("VOD.L", Exchange::Xlon),
+            ("TTEF.PA", Exchange::Xpar),
+            ("SAPG.DE", Exchange::Xetr),
+            ("600519.SS", Exchange::Xshg),
+            ("000001.SZ", Exchange::Xshe),
+            ("RY.TO", Exchange::Xtse),
+            ("BHP.AX", Exchange::Xasx),
             ("BRKb.N", Exchange::Xnys),
         ] {
             assert_eq!(resolve_exchange(ric, None, &none()), Some(ex), "{ric}");
@@ -231,9 +275,13 @@ mod tests {
 
     #[test]
     fn overrides_load_from_toml_and_refuse_bad_input() {
-        let ov = ExchangeOverrides::from_toml("[ric]\n\"WEIRD\" = \"XPAR\"\n").expect("valid overrides");
+        let ov =
+            ExchangeOverrides::from_toml("[ric]\n\"WEIRD\" = \"XPAR\"\n").expect("valid overrides");
         assert_eq!(ov.get("WEIRD"), Some(Exchange::Xpar));
-        assert!(matches!(ExchangeOverrides::from_toml("[ric]\n\"W\" = \"XXXX\"\n"), Err(OverrideError::UnknownMic { .. })));
+        assert!(matches!(
+            ExchangeOverrides::from_toml("[ric]\n\"W\" = \"XXXX\"\n"),
+            Err(OverrideError::UnknownMic { .. })
+        ));
         assert!(matches!(ExchangeOverrides::from_toml("[rics]\n"), Err(OverrideError::Toml(_))));
         assert_eq!(ExchangeOverrides::from_toml("").expect("empty is fine"), none());
     }

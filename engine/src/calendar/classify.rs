@@ -25,8 +25,10 @@ pub struct Classified {
 }
 
 impl Classified {
-    pub const OUTSIDE: Self = Self { session: Session::Closed, trading_day: None, coverage: Coverage::Outside };
-    pub const CLOSED: Self = Self { session: Session::Closed, trading_day: None, coverage: Coverage::Covered };
+    pub const OUTSIDE: Self =
+        Self { session: Session::Closed, trading_day: None, coverage: Coverage::Outside };
+    pub const CLOSED: Self =
+        Self { session: Session::Closed, trading_day: None, coverage: Coverage::Covered };
 
     /// The trading day as [`Tick::trading_day`] stores it: days since 1970-01-01, 0 for none.
     pub fn tick_trading_day(&self) -> u32 {
@@ -51,7 +53,11 @@ impl Calendar {
             let day = local + Duration::days(ahead);
             if let Some(s) = self.schedule(day) {
                 if s.start_ns() <= ts_ns && ts_ns < s.end_ns() {
-                    return Classified { session: s.session_at(ts_ns), trading_day: Some(day), coverage: Coverage::Covered };
+                    return Classified {
+                        session: s.session_at(ts_ns),
+                        trading_day: Some(day),
+                        coverage: Coverage::Covered,
+                    };
                 }
             }
         }

@@ -35,7 +35,13 @@ pub struct SessionClock {
 impl SessionClock {
     pub fn new(calendar: Arc<Calendar>) -> Self {
         // Empty range: the first call fills it.
-        Self { calendar, lo_ns: 0, hi_ns: 0, span: Span::Closed { coverage: Coverage::Outside }, recomputes: 0 }
+        Self {
+            calendar,
+            lo_ns: 0,
+            hi_ns: 0,
+            span: Span::Closed { coverage: Coverage::Outside },
+            recomputes: 0,
+        }
     }
 
     pub fn calendar(&self) -> &Calendar {
@@ -53,7 +59,11 @@ impl SessionClock {
             self.refill(ts_ns);
         }
         match &self.span {
-            Span::Day(s) => Classified { session: s.session_at(ts_ns), trading_day: Some(s.day), coverage: Coverage::Covered },
+            Span::Day(s) => Classified {
+                session: s.session_at(ts_ns),
+                trading_day: Some(s.day),
+                coverage: Coverage::Covered,
+            },
             Span::Closed { coverage: Coverage::Covered } => Classified::CLOSED,
             Span::Closed { coverage: Coverage::Outside } => Classified::OUTSIDE,
         }
@@ -155,7 +165,9 @@ mod tests {
         let mut regular = 0u64;
         let t0 = Instant::now();
         for i in 0..n {
-            regular += u64::from(clock.classify(std::hint::black_box(start + i * step)).session == Session::Regular);
+            regular += u64::from(
+                clock.classify(std::hint::black_box(start + i * step)).session == Session::Regular,
+            );
         }
         let cached = t0.elapsed().as_nanos() as f64 / n as f64;
         let m: i64 = 20_000;

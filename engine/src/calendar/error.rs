@@ -16,7 +16,12 @@ pub enum CalendarError {
 }
 
 /// Turns a byte span of `text` into a located [`CalendarError::Invalid`].
-pub(crate) fn invalid_at(file: &str, text: &str, span: Option<std::ops::Range<usize>>, reason: impl Into<String>) -> CalendarError {
+pub(crate) fn invalid_at(
+    file: &str,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    reason: impl Into<String>,
+) -> CalendarError {
     let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
     CalendarError::Invalid { file: file.to_owned(), line, column, reason: reason.into() }
 }

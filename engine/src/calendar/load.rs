@@ -17,23 +17,28 @@ const YEARS: std::ops::RangeInclusive<i32> = 1971..=2200;
 type Span = Range<usize>;
 
 /// Parses and checks one calendar file; `file` names it in errors.
-pub(crate) fn parse_calendar(file: &str, text: &str) -> Result<(Vec<Exchange>, Calendar), CalendarError> {
+pub(crate) fn parse_calendar(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<Exchange>, Calendar), CalendarError> {
     let err = |span: Span, reason: String| invalid_at(file, text, Some(span), reason);
-    let parsed: CalendarFile = toml::from_str(text).map_err(|e| invalid_at(file, text, e.span(), e.message().trim()))?;
+    let parsed: CalendarFile =
+        toml::from_str(text).map_err(|e| invalid_at(file, text, e.span(), e.message().trim()))?;
     let header = &parsed.calendar;
 
-    let tz: Tz = header
-        .timezone
-        .get_ref()
-        .parse()
-        .map_err(|_| err(header.timezone.span(), format!("unknown timezone {:?}", header.timezone.get_ref())))?;
+    let tz: Tz = header.timezone.get_ref().parse().map_err(|_| {
+        err(header.timezone.span(), format!("unknown timezone {:?}", header.timezone.get_ref()))
+    })?;
 
     let mut exchanges = Vec::new();
     for mic in &header.exchanges {
         let exchange = Exchange::from_mic(mic.get_ref())
             .ok_or_else(|| err(mic.span(), format!("unknown MIC {:?}", mic.get_ref())))?;
         if exchange.timezone() != tz.name() {
-            return Err(err(mic.span(), format!("{exchange} trades in {}, not {}", exchange.timezone(), tz.name())));
+            return Err(err(
+                mic.span(),
+                format!("{exchange} trades in {}, not {}", exchange.timezone(), tz.name()),
+            ));
         }
         if exchanges.contains(&exchange) {
             return Err(err(mic.span(), format!("{exchange} listed twice")));
@@ -52,7 +57,10 @@ pub(crate) fn parse_calendar(file: &str, text: &str) -> Result<(Vec<Exchange>, C
         }
     }
     if last_day < first_day {
-        return Err(err(header.last_day.span(), format!("last_day {last_day} is before first_day {first_day}")));
+        return Err(err(
+            header.last_day.span(),
+            format!("last_day {last_day} is before first_day {first_day}"),
+        ));
     }
     let in_range = |day: NaiveDate, span: Span| {
         if day < first_day || day > last_day {
@@ -68,25 +76,48 @@ pub(crate) fn parse_calendar(file: &str, text: &str) -> Result<(Vec<Exchange>, C
         let from = spec.effective_from.get_ref().0;
         if let Some((prev, _)) = templates.last() {
             if from <= prev.effective_from {
-                return Err(err(spec.effective_from.span(), format!("templates must be in date order: {from} does not follow {}", prev.effective_from)));
+                return Err(err(
+                    spec.effective_from.span(),
+                    format!(
+                        "templates must be in date order: {from} does not follow {}",
+                        prev.effective_from
+                    ),
+                ));
             }
             in_range(from, spec.effective_from.span())?;
         } else if from > first_day {
-            return Err(err(spec.effective_from.span(), format!("the first template starts {from}, after first_day {first_day}")));
+            return Err(err(
+                spec.effective_from.span(),
+                format!("the first template starts {from}, after first_day {first_day}"),
+            ));
         }
         let mut weekday_mask = 0u8;
         for w in &spec.weekdays {
-            let bit = weekday_bit(w.get_ref()).ok_or_else(|| err(w.span(), format!("unknown weekday {:?} (use mon..sun)", w.get_ref())))?;
+            let bit = weekday_bit(w.get_ref()).ok_or_else(|| {
+                err(w.span(), format!("unknown weekday {:?} (use mon..sun)", w.get_ref()))
+            })?;
             if weekday_mask & bit != 0 {
                 return Err(err(w.span(), format!("weekday {:?} listed twice", w.get_ref())));
             }
             weekday_mask |= bit;
         }
         check_windows(spec.windows.get_ref()).map_err(|r| err(spec.windows.span(), r))?;
-        templates.push((Template { effective_from: from, weekday_mask, windows: spec.windows.get_ref().clone() }, spec.windows.span()));
+        templates.push((
+            Template {
+                effective_from: from,
+                weekday_mask,
+                windows: spec.windows.get_ref().clone(),
+            },
+            spec.windows.span(),
+        ));
     }
     if templates.is_empty() {
-        return Err(invalid_at(file, text, None, "no [[template]]: a calendar needs weekly windows"));
+        return Err(invalid_at(
+            file,
+            text,
+            None,
+            "no [[template]]: a calendar needs weekly windows",
+        ));
     }
 
     let mut seen: BTreeMap<NaiveDate, &'static str> = BTreeMap::new();
@@ -143,20 +174,33 @@ pub(crate) fn parse_calendar(file: &str, text: &str) -> Result<(Vec<Exchange>, C
     let mut day = first_day;
     while day <= last_day {
         let source_span = special_spans.get(&day).cloned().unwrap_or_else(|| {
-            templates.iter().rev().find(|(t, _)| t.effective_from <= day).map_or(0..0, |(_, s)| s.clone())
+            templates
+                .iter()
+                .rev()
+                .find(|(t, _)| t.effective_from <= day)
+                .map_or(0..0, |(_, s)| s.clone())
         });
         if let Some(s) = calendar.schedule(day) {
             for pair in s.windows().windows(2) {
                 if pair[0].end_ns > pair[1].start_ns {
-                    return Err(err(source_span, format!("on {day} two windows overlap once converted to UTC")));
+                    return Err(err(
+                        source_span,
+                        format!("on {day} two windows overlap once converted to UTC"),
+                    ));
                 }
             }
             if s.windows().iter().any(|w| w.start_ns >= w.end_ns) {
-                return Err(err(source_span, format!("on {day} a window is empty once converted to UTC")));
+                return Err(err(
+                    source_span,
+                    format!("on {day} a window is empty once converted to UTC"),
+                ));
             }
             if let Some((prev_day, prev_end)) = previous {
                 if prev_end > s.start_ns() {
-                    return Err(err(source_span, format!("trading day {day} starts before trading day {prev_day} ends")));
+                    return Err(err(
+                        source_span,
+                        format!("trading day {day} starts before trading day {prev_day} ends"),
+                    ));
                 }
             }
             if let Some(windows) = calendar.local_windows(day) {
@@ -184,7 +228,10 @@ fn weekday_bit(name: &str) -> Option<u8> {
 /// and a break only between two windows.
 fn check_windows(windows: &[WindowSpec]) -> Result<(), String> {
     if windows.is_empty() {
-        return Err("a trading day needs at least one window (list the date as a [[holiday]] instead)".into());
+        return Err(
+            "a trading day needs at least one window (list the date as a [[holiday]] instead)"
+                .into(),
+        );
     }
     if windows.len() > MAX_WINDOWS {
         return Err(format!("{} windows, at most {MAX_WINDOWS} allowed", windows.len()));
@@ -194,7 +241,12 @@ fn check_windows(windows: &[WindowSpec]) -> Result<(), String> {
             return Err("a window cannot be \"closed\": leave a gap instead".into());
         }
         if w.start >= w.end {
-            return Err(format!("window {} ends ({}) before it starts ({})", i + 1, w.end, w.start));
+            return Err(format!(
+                "window {} ends ({}) before it starts ({})",
+                i + 1,
+                w.end,
+                w.start
+            ));
         }
         if w.session == Session::Break && (i == 0 || i + 1 == windows.len()) {
             return Err("a break must lie between two windows".into());
@@ -202,7 +254,13 @@ fn check_windows(windows: &[WindowSpec]) -> Result<(), String> {
     }
     for (i, pair) in windows.windows(2).enumerate() {
         if pair[0].end > pair[1].start {
-            return Err(format!("windows {} and {} overlap ({} > {})", i + 1, i + 2, pair[0].end, pair[1].start));
+            return Err(format!(
+                "windows {} and {} overlap ({} > {})",
+                i + 1,
+                i + 2,
+                pair[0].end,
+                pair[1].start
+            ));
         }
     }
     Ok(())

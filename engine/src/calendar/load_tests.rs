@@ -63,7 +63,12 @@ fn semantic_errors_are_located() {
     refused("\"America/New_York\"", "\"America/Gotham\"", 4, "unknown timezone");
     refused("\"America/New_York\"", "\"Europe/London\"", 3, "trades in America/New_York");
     refused("end = \"09:30\"", "end = \"10:00\"", 13, "overlap");
-    refused("start = \"09:30\", end = \"16:00\"", "start = \"16:00\", end = \"09:30\"", 13, "before it starts");
+    refused(
+        "start = \"09:30\", end = \"16:00\"",
+        "start = \"16:00\", end = \"09:30\"",
+        13,
+        "before it starts",
+    );
     refused("date = 2024-07-04", "date = 2025-07-04", 19, "outside the covered days");
     refused("\"fri\"]", "\"fri\", \"fri\"]", 12, "twice");
     refused("\"fri\"]", "\"fry\"]", 12, "unknown weekday");
@@ -93,14 +98,19 @@ fn overlapping_trading_days_are_refused() {
         "  { session = \"pre\", start = \"-1d 03:00\", end = \"09:30\" },",
     );
     match load(&text) {
-        Err(CalendarError::Invalid { reason, .. }) => assert!(reason.contains("starts before trading day"), "{reason}"),
+        Err(CalendarError::Invalid { reason, .. }) => {
+            assert!(reason.contains("starts before trading day"), "{reason}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
 #[test]
 fn two_files_cannot_claim_one_exchange() {
-    let r = Calendars::from_sources([("a.toml".to_owned(), GOOD.to_owned()), ("b.toml".to_owned(), GOOD.to_owned())]);
+    let r = Calendars::from_sources([
+        ("a.toml".to_owned(), GOOD.to_owned()),
+        ("b.toml".to_owned(), GOOD.to_owned()),
+    ]);
     assert!(matches!(r, Err(CalendarError::DuplicateExchange { .. })), "{r:?}");
 }
 
@@ -115,7 +125,8 @@ fn load_dir_reads_a_user_copy() {
     let cals = Calendars::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(cals.get(crate::tick::Exchange::Xnys).is_some());
     assert!(cals.get(crate::tick::Exchange::Xlon).is_none());
-    std::fs::write(dir.join("us.toml"), GOOD.replace("2024-07-04", "2024-07-4")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("us.toml"), GOOD.replace("2024-07-04", "2024-07-4"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let err = Calendars::load_dir(&dir).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("us.toml:19:"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -130,11 +141,13 @@ fn dst_gaps_and_overlaps_resolve_without_failing() {
         .replace("start = \"09:30\", end = \"16:00\"", "start = \"02:30\", end = \"16:00\"");
     let cals = load(&text).unwrap_or_else(|e| panic!("{e}"));
     let cal = cals.get(crate::tick::Exchange::Xnys).unwrap_or_else(|| panic!("XNYS"));
-    let spring = cal.schedule("2024-03-10".parse().unwrap_or_default()).unwrap_or_else(|| panic!("trades"));
+    let spring =
+        cal.schedule("2024-03-10".parse().unwrap_or_default()).unwrap_or_else(|| panic!("trades"));
     // 01:30 EST = 06:30Z; 02:30 does not exist, taken at the old offset = 07:30Z (03:30 EDT).
     assert_eq!(spring.windows()[0].start_ns, super::tests::ns("2024-03-10T06:30:00Z"));
     assert_eq!(spring.windows()[0].end_ns, super::tests::ns("2024-03-10T07:30:00Z"));
-    let autumn = cal.schedule("2024-11-03".parse().unwrap_or_default()).unwrap_or_else(|| panic!("trades"));
+    let autumn =
+        cal.schedule("2024-11-03".parse().unwrap_or_default()).unwrap_or_else(|| panic!("trades"));
     // 01:30 happens twice: the first (EDT, 05:30Z) counts.
     assert_eq!(autumn.windows()[0].start_ns, super::tests::ns("2024-11-03T05:30:00Z"));
     assert_eq!(autumn.windows()[0].end_ns, super::tests::ns("2024-11-03T07:30:00Z"));

@@ -60,7 +60,11 @@ impl Calendars {
     /// # Errors
     /// Only if an embedded file is broken, which the test suite rules out.
     pub fn builtin() -> Result<Self, CalendarError> {
-        Self::from_sources(BUILTIN_FILES.iter().map(|(name, text)| (format!("builtin:{name}"), (*text).to_owned())))
+        Self::from_sources(
+            BUILTIN_FILES
+                .iter()
+                .map(|(name, text)| (format!("builtin:{name}"), (*text).to_owned())),
+        )
     }
 
     /// Reads every `*.toml` file in `dir` (a user-updated copy of `engine/calendars/`).
@@ -92,7 +96,9 @@ impl Calendars {
     ///
     /// # Errors
     /// As [`Calendars::load_dir`], minus the I/O.
-    pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Result<Self, CalendarError> {
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, CalendarError> {
         let mut by_exchange: BTreeMap<Exchange, Arc<Calendar>> = BTreeMap::new();
         for (file, text) in sources {
             let (exchanges, calendar) = load::parse_calendar(&file, &text)?;

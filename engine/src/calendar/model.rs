@@ -110,9 +110,11 @@ impl TryFrom<toml::value::Datetime> for Date {
 
     fn try_from(dt: toml::value::Datetime) -> Result<Self, Self::Error> {
         match (dt.date, dt.time, dt.offset) {
-            (Some(d), None, None) => NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-                .map(Date)
-                .ok_or_else(|| format!("{dt} is not a calendar date")),
+            (Some(d), None, None) => {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                    .map(Date)
+                    .ok_or_else(|| format!("{dt} is not a calendar date"))
+            }
             _ => Err(format!("expected a plain date like 2024-01-31, got {dt}")),
         }
     }

@@ -152,9 +152,13 @@ fn golden_cases() {
     let mut failures = Vec::new();
     for &(mic, at, session, trading_day) in GOLDEN {
         let exchange = Exchange::from_mic(mic).unwrap_or_else(|| panic!("bad MIC {mic}"));
-        let got = cals.classify(exchange, ns(at)).unwrap_or_else(|| panic!("no calendar for {mic}"));
+        let got =
+            cals.classify(exchange, ns(at)).unwrap_or_else(|| panic!("no calendar for {mic}"));
         let want_day = (trading_day != "-").then(|| day(trading_day));
-        if got.session.as_str() != session || got.trading_day != want_day || got.coverage != Coverage::Covered {
+        if got.session.as_str() != session
+            || got.trading_day != want_day
+            || got.coverage != Coverage::Covered
+        {
             failures.push(format!("{mic} {at}: want {session} {trading_day}, got {got:?}"));
         }
     }
@@ -168,7 +172,10 @@ fn every_exchange_has_a_builtin_calendar() {
         let cal = cals.get(exchange).unwrap_or_else(|| panic!("{exchange} has no calendar"));
         assert_eq!(cal.timezone().name(), exchange.timezone());
         let (first, last) = cal.days();
-        assert!(first <= day("2024-01-01") && last >= day("2027-12-31"), "{exchange}: {first}..{last}");
+        assert!(
+            first <= day("2024-01-01") && last >= day("2027-12-31"),
+            "{exchange}: {first}..{last}"
+        );
         assert!(!cal.sources().is_empty());
     }
 }
@@ -192,7 +199,8 @@ fn outside_coverage_is_closed_and_flagged() {
 #[test]
 fn tick_trading_day_counts_days_since_epoch() {
     let cals = builtin();
-    let got = cals.classify(Exchange::Xnys, ns("2024-03-11T14:00:00Z")).unwrap_or_else(|| panic!("XNYS"));
+    let got =
+        cals.classify(Exchange::Xnys, ns("2024-03-11T14:00:00Z")).unwrap_or_else(|| panic!("XNYS"));
     assert_eq!(got.tick_trading_day(), 19793); // 2024-03-11
     assert_eq!(Classified::CLOSED.tick_trading_day(), crate::tick::Tick::NO_TRADING_DAY);
 }
@@ -222,7 +230,11 @@ fn sessions_cover_the_expected_regular_minutes() {
     let cal = cals.get(Exchange::Xnys).unwrap_or_else(|| panic!("XNYS"));
     let regular = |d: &str| -> i64 {
         let s = cal.schedule(day(d)).unwrap_or_else(|| panic!("{d} trades"));
-        s.windows().iter().filter(|w| w.session == Session::Regular).map(|w| w.end_ns - w.start_ns).sum()
+        s.windows()
+            .iter()
+            .filter(|w| w.session == Session::Regular)
+            .map(|w| w.end_ns - w.start_ns)
+            .sum()
     };
     let hour = 3_600_000_000_000_i64;
     assert_eq!(regular("2024-03-11"), 13 * hour / 2);

@@ -45,7 +45,9 @@ impl TryFrom<String> for WallTime {
         };
         let time = NaiveTime::parse_from_str(clock, "%H:%M:%S")
             .or_else(|_| NaiveTime::parse_from_str(clock, "%H:%M"))
-            .map_err(|_| format!("bad time {text:?}: expected HH:MM or HH:MM:SS, optionally after -1d"))?;
+            .map_err(|_| {
+                format!("bad time {text:?}: expected HH:MM or HH:MM:SS, optionally after -1d")
+            })?;
         Ok(Self { day_offset, time })
     }
 }
@@ -75,7 +77,10 @@ pub fn local_to_utc_ns(tz: Tz, local: NaiveDateTime) -> i64 {
                 .find_map(|h| tz.from_local_datetime(&(local - Duration::hours(h))).earliest());
             match before {
                 Some(t) => {
-                    local - Duration::seconds(i64::from(chrono::Offset::fix(t.offset()).local_minus_utc()))
+                    local
+                        - Duration::seconds(i64::from(
+                            chrono::Offset::fix(t.offset()).local_minus_utc(),
+                        ))
                 }
                 None => local,
             }
@@ -92,7 +97,11 @@ pub fn is_ambiguous_or_skipped(tz: Tz, local: NaiveDateTime) -> bool {
 /// Saturates outside the i64 nanosecond range (years before 1677 or after 2262); calendar dates are
 /// validated to lie well inside it.
 pub fn utc_naive_to_ns(utc: NaiveDateTime) -> i64 {
-    utc.and_utc().timestamp_nanos_opt().unwrap_or(if utc.and_utc().timestamp() < 0 { i64::MIN } else { i64::MAX })
+    utc.and_utc().timestamp_nanos_opt().unwrap_or(if utc.and_utc().timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// Local calendar date of an instant in `tz`.
@@ -118,7 +127,10 @@ mod tests {
 
     #[test]
     fn parses_times_and_day_prefixes() {
-        assert_eq!(wt("09:30"), WallTime { day_offset: 0, time: NaiveTime::from_hms_opt(9, 30, 0).expect("t") });
+        assert_eq!(
+            wt("09:30"),
+            WallTime { day_offset: 0, time: NaiveTime::from_hms_opt(9, 30, 0).expect("t") }
+        );
         assert_eq!(wt("-1d 17:00").day_offset, -1);
         assert_eq!(wt("-2d 17:00:30").time, NaiveTime::from_hms_opt(17, 0, 30).expect("t"));
         assert!(wt("-1d 17:00") < wt("00:00"));
