@@ -1,8 +1,10 @@
 //! tickring ingest: the tick record every other part reads, and everything that turns feed data into ticks.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod candles;
 pub mod fixed;
+pub mod instrument;
 pub mod tick;
 
 pub use fixed::{FixedParseError, Price, Quantity};
