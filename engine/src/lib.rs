@@ -1,7 +1,9 @@
 //! tickring ingest: the tick record every other part reads, and everything that turns feed data into ticks.
 #![forbid(unsafe_code)]
 
+pub mod feed;
 pub mod fixed;
+pub mod mapping;
 pub mod tick;
 
 pub use fixed::{FixedParseError, Price, Quantity};
