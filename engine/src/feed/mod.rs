@@ -1,5 +1,6 @@
 //! Feeds: decoding what a market data source sends into [`Trade`]s, and quarantining what cannot be.
 
+pub mod intern;
 pub mod lseg;
 pub mod quarantine;
 pub mod replay;

@@ -1,7 +1,8 @@
 //! Turning one Update into a trade under one mapping class, and folding its fields into the stream state.
 
 use super::frame::Span;
-use super::stream::{Interner, Known, Stream};
+use super::stream::{Known, Stream};
+use crate::feed::intern::Interner;
 use crate::feed::{RejectReason, Trade};
 use crate::fixed::{Price, Quantity};
 use crate::mapping::time::{self, TimeError};

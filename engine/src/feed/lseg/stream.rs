@@ -41,25 +41,3 @@ impl Stream {
         }
     }
 }
-
-/// Keeps one copy of each distinct short code (exchange, condition) so updates that repeat a code
-/// share it instead of allocating. Bounded: past `CAP` codes new ones are simply not pooled.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
-    pool: Vec<Symbol>,
-}
-
-impl Interner {
-    const CAP: usize = 4096;
-
-    pub fn intern(&mut self, text: &str) -> Symbol {
-        if let Some(s) = self.pool.iter().find(|s| s.as_ref() == text) {
-            return s.clone();
-        }
-        let s: Symbol = text.into();
-        if self.pool.len() < Self::CAP {
-            self.pool.push(s.clone());
-        }
-        s
-    }
-}
