@@ -140,6 +140,7 @@ pub(crate) fn apply(
     stream: &mut Stream,
     interner: &mut Interner,
 ) {
+    stream.seq += 1;
     for (i, field) in mapping.fields().iter().enumerate() {
         let Some(raw) = msg.raw(i as Slot) else { continue };
         if raw.is_null() {
@@ -147,10 +148,13 @@ pub(crate) fn apply(
         }
         match read_known(field.kind, &raw, interner) {
             Some(k) => {
-                if let Some(slot) = stream.known.get_mut(i) {
+                if let (Some(slot), Some(stamp)) =
+                    (stream.known.get_mut(i), stream.stamp.get_mut(i))
+                {
                     if *slot != k {
                         *slot = k;
                     }
+                    *stamp = stream.seq;
                 }
             }
             None => {
@@ -193,14 +197,14 @@ fn trade_date(mapping: &Mapping, msg: &MessageFields<'_>, stream: &Stream) -> Re
 }
 
 fn known_fixed(stream: &Stream, slots: &[Slot]) -> Option<i64> {
-    slots.iter().find_map(|&s| match stream.get(s) {
+    stream.freshest(slots, |k| match k {
         Known::Fixed(v) => Some(*v),
         _ => None,
     })
 }
 
 fn known_time(stream: &Stream, slots: &[Slot]) -> Option<u64> {
-    slots.iter().find_map(|&s| match stream.get(s) {
+    stream.freshest(slots, |k| match k {
         Known::TimeOfDay(v) => Some(*v),
         _ => None,
     })

@@ -75,8 +75,16 @@ impl<R: BufRead> LsegDumpReader<R> {
                 return self.reject_line(RejectReason::MissingField, "recv_ns".into())
             }
         };
+        // A frame recorded as a JSON string holds the text exactly as received, even if it was broken.
+        let text = match frame.get().starts_with('"') {
+            true => match serde_json::from_str::<String>(frame.get()) {
+                Ok(t) => std::borrow::Cow::Owned(t),
+                Err(e) => return self.reject_line(RejectReason::WrongType, e.to_string()),
+            },
+            false => std::borrow::Cow::Borrowed(frame.get()),
+        };
         let pending = &mut self.pending;
-        self.session.on_frame(frame.get(), recv_ns, &mut |event| match event {
+        self.session.on_frame(&text, recv_ns, &mut |event| match event {
             FeedEvent::Trade(t) => pending.push_back(ReplayItem::Trade(t)),
             FeedEvent::Rejected(r) => {
                 pending.push_back(ReplayItem::Reject(Rejection { line: Some(line_no), ..r }))
