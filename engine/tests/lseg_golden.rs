@@ -1,5 +1,6 @@
 //! Golden tests: recorded-style feed files in `fixtures/lseg/` decoded and compared line by line with
 //! hand-checked `*.expected.jsonl`. `TICKRING_BLESS=1` rewrites the goldens (check them by hand after).
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
