@@ -65,7 +65,8 @@ pub(crate) fn trade(
     stream: &Stream,
     recv_ns: u64,
 ) -> Result<Trade, Reject> {
-    let price = msg.first(&class.price).ok_or((RejectReason::MissingField, "price".to_string()))?;
+    let price =
+        msg.first(&class.price).ok_or_else(|| (RejectReason::MissingField, "price".to_string()))?;
     let price = value::fixed(&price).map_err(|e| price_reject(e, &price))?;
     if price <= 0 {
         return Err((RejectReason::NonPositivePrice, Price::from_raw(price).to_string()));
@@ -73,28 +74,26 @@ pub(crate) fn trade(
     let size = match msg.first(&class.size) {
         Some(raw) => value::fixed(&raw).map_err(|e| size_reject(e, &raw))?,
         None => known_fixed(stream, &class.size)
-            .ok_or((RejectReason::MissingField, "size".to_string()))?,
+            .ok_or_else(|| (RejectReason::MissingField, "size".to_string()))?,
     };
     if size <= 0 {
         return Err((RejectReason::NonPositiveSize, Quantity::from_raw(size).to_string()));
     }
     let time_of_day = match msg.first(&class.time) {
         Some(raw) => time_of_day(&raw).map_err(|e| time_reject(e, &raw))?,
-        None => {
-            known_time(stream, &class.time).ok_or((RejectReason::MissingTime, String::new()))?
-        }
+        None => known_time(stream, &class.time)
+            .ok_or_else(|| (RejectReason::MissingTime, String::new()))?,
     };
     let ts_event_ns = match class.date {
         DateSource::NearestRecv => {
-            time::nearest_to_recv(time_of_day, recv_ns, mapping.max_skew_ns()).ok_or((
-                RejectReason::TimeOutOfRange,
-                format!("{time_of_day} ns of day vs recv {recv_ns}"),
-            ))?
+            time::nearest_to_recv(time_of_day, recv_ns, mapping.max_skew_ns()).ok_or_else(|| {
+                (RejectReason::TimeOutOfRange, format!("{time_of_day} ns of day vs recv {recv_ns}"))
+            })?
         }
         DateSource::TradeDate => {
             let days = trade_date(mapping, msg, stream)?;
             time::on_date(days, time_of_day)
-                .ok_or((RejectReason::BadDate, format!("day {days}")))?
+                .ok_or_else(|| (RejectReason::BadDate, format!("day {days}")))?
         }
     };
     let mut flags = class.flags;
@@ -146,6 +145,17 @@ pub(crate) fn apply(
         if raw.is_null() {
             continue;
         }
+        // Codes mostly repeat: compare before interning, so the common case neither hashes nor allocates.
+        if let (FieldKind::Text, Some(Known::Text(cur)), Ok(t)) =
+            (field.kind, stream.known.get(i), value::text(&raw))
+        {
+            if cur.as_ref() == t {
+                if let Some(stamp) = stream.stamp.get_mut(i) {
+                    *stamp = stream.seq;
+                }
+                continue;
+            }
+        }
         match read_known(field.kind, &raw, interner) {
             Some(k) => {
                 if let (Some(slot), Some(stamp)) =
@@ -183,7 +193,8 @@ fn time_of_day(raw: &RawField<'_>) -> Result<u64, TimeError> {
 }
 
 fn trade_date(mapping: &Mapping, msg: &MessageFields<'_>, stream: &Stream) -> Result<i64, Reject> {
-    let slot = mapping.trade_date_slot().ok_or((RejectReason::MissingDate, String::new()))?;
+    let slot =
+        mapping.trade_date_slot().ok_or_else(|| (RejectReason::MissingDate, String::new()))?;
     match msg.raw(slot).filter(|r| !r.is_null()) {
         Some(raw) => value::text(&raw)
             .ok()
