@@ -3,8 +3,10 @@
 
 pub mod calendar;
 pub mod candles;
+pub mod feed;
 pub mod fixed;
 pub mod instrument;
+pub mod mapping;
 pub mod tick;
 
 pub use fixed::{FixedParseError, Price, Quantity};

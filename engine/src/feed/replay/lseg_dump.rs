@@ -1,0 +1,131 @@
+//! LSEG dump files: one received frame per line, `{"recv_ns": u64, "frame": [..]}` (or `"recv"`: RFC 3339).
+
+use super::timestamp::rfc3339_ns;
+use super::{next_line, ReplayItem};
+use crate::feed::lseg::{FeedEvent, LsegSession};
+use crate::feed::{Counters, RejectReason, Rejection};
+use crate::mapping::Mapping;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::VecDeque;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+struct DumpLine<'a> {
+    recv_ns: Option<u64>,
+    #[serde(borrow)]
+    recv: Option<&'a str>,
+    #[serde(borrow)]
+    frame: Option<&'a RawValue>,
+}
+
+/// Replays a dump through an [`LsegSession`], exactly as if the frames arrived at their `recv_ns`.
+#[derive(Debug)]
+pub struct LsegDumpReader<R> {
+    reader: R,
+    session: LsegSession,
+    line: String,
+    line_no: u64,
+    /// Line-level rejects (the dump line itself was unreadable); message rejects are the session's.
+    line_counters: Counters,
+    pending: VecDeque<ReplayItem>,
+}
+
+impl<R: BufRead> LsegDumpReader<R> {
+    pub fn new(reader: R, mapping: Arc<Mapping>) -> Self {
+        Self {
+            reader,
+            session: LsegSession::new(mapping),
+            line: String::new(),
+            line_no: 0,
+            line_counters: Counters::default(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// The decoder, e.g. to read its counters or register expected streams before reading.
+    pub fn session(&self) -> &LsegSession {
+        &self.session
+    }
+
+    pub fn session_mut(&mut self) -> &mut LsegSession {
+        &mut self.session
+    }
+
+    /// Rejects of dump lines that never reached the decoder (bad line JSON, no `frame`, no time).
+    pub fn line_counters(&self) -> &Counters {
+        &self.line_counters
+    }
+
+    fn decode_line(&mut self) {
+        let line_no = self.line_no;
+        let parsed = serde_json::from_str::<DumpLine<'_>>(&self.line);
+        let (recv_ns, frame) = match parsed {
+            Err(e) => return self.reject_line(RejectReason::MalformedJson, e.to_string()),
+            Ok(DumpLine { frame: None, .. }) => {
+                return self.reject_line(RejectReason::MissingField, "frame".into())
+            }
+            Ok(DumpLine { recv_ns: Some(ns), frame: Some(f), .. }) => (ns, f),
+            Ok(DumpLine { recv: Some(t), frame: Some(f), .. }) => match rfc3339_ns(t) {
+                Some(ns) => (ns, f),
+                None => return self.reject_line(RejectReason::BadDate, format!("recv {t:?}")),
+            },
+            Ok(DumpLine { .. }) => {
+                return self.reject_line(RejectReason::MissingField, "recv_ns".into())
+            }
+        };
+        // A frame recorded as a JSON string holds the text exactly as received, even if it was broken.
+        let text = match frame.get().starts_with('"') {
+            true => match serde_json::from_str::<String>(frame.get()) {
+                Ok(t) => std::borrow::Cow::Owned(t),
+                Err(e) => return self.reject_line(RejectReason::WrongType, e.to_string()),
+            },
+            false => std::borrow::Cow::Borrowed(frame.get()),
+        };
+        let pending = &mut self.pending;
+        self.session.on_frame(&text, recv_ns, &mut |event| match event {
+            FeedEvent::Trade(t) => pending.push_back(ReplayItem::Trade(t)),
+            FeedEvent::Rejected(r) => {
+                pending.push_back(ReplayItem::Reject(Rejection { line: Some(line_no), ..r }))
+            }
+            FeedEvent::PongDue | FeedEvent::LoginAccepted { .. } | FeedEvent::Status(_) => {}
+            FeedEvent::ServerError { id, text } => {
+                tracing::warn!(?id, %text, line = line_no, "server error in dump")
+            }
+        });
+    }
+
+    fn reject_line(&mut self, reason: RejectReason, detail: String) {
+        self.line_counters.count_reject(reason);
+        self.pending.push_back(ReplayItem::Reject(Rejection {
+            reason,
+            detail,
+            raw: self.line.clone(),
+            recv_ns: 0,
+            line: Some(self.line_no),
+        }));
+    }
+}
+
+impl<R: BufRead> Iterator for LsegDumpReader<R> {
+    type Item = io::Result<ReplayItem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            match next_line(&mut self.reader, &mut self.line) {
+                Err(e) => return Some(Err(e)),
+                Ok(false) => return None,
+                Ok(true) => {
+                    self.line_no += 1;
+                    if !self.line.trim().is_empty() {
+                        self.decode_line();
+                    }
+                }
+            }
+        }
+    }
+}
