@@ -2,13 +2,18 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod tuning;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 /// Live market data: feed -> sessions -> shared-memory ring -> ClickHouse and websocket sinks.
 #[derive(Debug, Parser)]
 #[command(name = "tickring", version)]
 struct Cli {
+    /// The tuning file (every knob of every process).
+    #[arg(long, global = true, default_value = "tuning.toml", env = "TICKRING_TUNING")]
+    tuning: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -17,6 +22,8 @@ struct Cli {
 enum Command {
     /// Which trading session an exchange (or RIC) is in at a moment.
     Session(commands::session::SessionArgs),
+    /// The ring's producer and consumers: cursors, lag, liveness, losses.
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,7 +34,9 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    match cli.command {
         Command::Session(args) => commands::session::run(args),
+        Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
     }
 }

@@ -31,7 +31,7 @@ pub enum ConsumerPolicy {
 
 /// The shared-memory ring: where it lives, how big it is, how its users wait.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RingConfig {
     /// Segment name: the file is `{dir}/tickring-{name}`.
     pub name: String,

@@ -1,0 +1,45 @@
+//! The `[ingest]` table of `tuning.toml`: which feed, which data files, which core publishes.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which adapter produces trades.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedKind {
+    /// Synthetic trades across several exchanges, following their real sessions.
+    Simulator,
+    /// A recorded file (LSEG dump, canonical JSON lines or CSV).
+    Replay,
+    /// The LSEG Real-Time WebSocket API.
+    Lseg,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    pub feed: FeedKind,
+    /// Field-mapping file for LSEG messages; empty = the built-in `engine/mappings/lseg.toml`.
+    pub mapping: Option<PathBuf>,
+    /// Folder of calendar files; empty = the built-in `engine/calendars/`.
+    pub calendars: Option<PathBuf>,
+    /// Where messages that cannot be mapped are kept, one JSON line each with the reason.
+    pub quarantine: PathBuf,
+    /// Core the publisher thread is pinned to; none = not pinned.
+    pub publisher_core: Option<usize>,
+    /// Most ticks handed to the ring in one publish.
+    pub publish_batch: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            feed: FeedKind::Simulator,
+            mapping: None,
+            calendars: None,
+            quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
+            publisher_core: Some(0),
+            publish_batch: 64,
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `tuning.toml`: every knob of every process, read once at start and validated before anything runs.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+use tickring_engine::ingest::IngestConfig;
+use tickring_ipc::RingConfig;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tuning {
+    pub ring: RingConfig,
+    pub ingest: IngestConfig,
+}
+
+impl Tuning {
+    /// Reads and validates a tuning file; errors name the file, line and key.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {} (pass --tuning PATH)", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let tuning: Self = toml::from_str(text)?;
+        tuning.ring.validate()?;
+        Ok(tuning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_tuning_file_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tuning.toml");
+        Tuning::load(&path).expect("tuning.toml parses and validates");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_the_key() {
+        let err = Tuning::parse("[ring]\ncapacity = 1000\n").expect_err("not a power of two");
+        assert!(format!("{err:#}").contains("ring.capacity"), "{err:#}");
+        let err = Tuning::parse("[ring]\ncapacityy = 1024\n").expect_err("typo");
+        assert!(format!("{err:#}").contains("capacityy"), "{err:#}");
+    }
+}
