@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Which trading session an exchange (or RIC) is in at a moment.
     Session(commands::session::SessionArgs),
+    /// Latency and throughput benchmarks against peer transports.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,5 +31,6 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Session(args) => commands::session::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     }
 }

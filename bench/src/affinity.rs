@@ -34,6 +34,9 @@ mod tests {
     fn refuses_cores_that_do_not_exist() {
         assert!(pin_current_thread(CPU_SET_SIZE).is_err());
         assert!(pin_current_thread(usize::MAX).is_err());
-        assert!(pin_current_thread(CPU_SET_SIZE - 1).is_err(), "this machine has fewer than 1024 cores");
+        assert!(
+            pin_current_thread(CPU_SET_SIZE - 1).is_err(),
+            "this machine has fewer than 1024 cores"
+        );
     }
 }

@@ -87,7 +87,11 @@ impl LatencyHistogram {
     pub fn write_hgrm<W: Write>(&self, mut out: W, value_scale: f64) -> io::Result<()> {
         let h = &self.inner;
         let digits = usize::from(h.sigfig());
-        writeln!(out, "{:>12} {:>14} {:>10} {:>14}", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")?;
+        writeln!(
+            out,
+            "{:>12} {:>14} {:>10} {:>14}",
+            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+        )?;
         writeln!(out)?;
         let mut total: u64 = 0;
         if !h.is_empty() {
@@ -106,12 +110,20 @@ impl LatencyHistogram {
                 }
             }
         }
-        let (mean, stdev) =
-            if h.is_empty() { (0.0, 0.0) } else { (h.mean() / value_scale, h.stdev() / value_scale) };
+        let (mean, stdev) = if h.is_empty() {
+            (0.0, 0.0)
+        } else {
+            (h.mean() / value_scale, h.stdev() / value_scale)
+        };
         let max = h.max() as f64 / value_scale;
         writeln!(out, "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stdev:>12.digits$}]")?;
         writeln!(out, "#[Max     = {max:>12.digits$}, Total count    = {:>12}]", h.len())?;
-        writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), sub_bucket_count(h.sigfig()))
+        writeln!(
+            out,
+            "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
+            h.buckets(),
+            sub_bucket_count(h.sigfig())
+        )
     }
 
     /// [`LatencyHistogram::write_hgrm`] into a string.
@@ -176,7 +188,10 @@ mod tests {
         for row in &table {
             let cols: Vec<&str> = row.split_whitespace().collect();
             assert!(cols.len() == 4 || cols.len() == 3, "{row}");
-            assert!(cols[0].contains('.') && cols[0].split('.').nth(1).map(str::len) == Some(3), "{row}");
+            assert!(
+                cols[0].contains('.') && cols[0].split('.').nth(1).map(str::len) == Some(3),
+                "{row}"
+            );
             let pct: f64 = cols[1].parse().expect("percentile column");
             assert_eq!(cols[1].split('.').nth(1).map(str::len), Some(12), "{row}");
             let total: u64 = cols[2].parse().expect("count column");
@@ -191,8 +206,14 @@ mod tests {
         let footer = &lines[2 + table.len()..];
         assert_eq!(footer.len(), 3);
         assert!(footer[0].starts_with("#[Mean    = ") && footer[0].contains(", StdDeviation   = "));
-        assert!(footer[1].starts_with("#[Max     = ") && footer[1].ends_with("Total count    =        10000]"));
-        assert!(footer[2].starts_with("#[Buckets = ") && footer[2].ends_with("SubBuckets     =         2048]"));
+        assert!(
+            footer[1].starts_with("#[Max     = ")
+                && footer[1].ends_with("Total count    =        10000]")
+        );
+        assert!(
+            footer[2].starts_with("#[Buckets = ")
+                && footer[2].ends_with("SubBuckets     =         2048]")
+        );
     }
 
     #[test]

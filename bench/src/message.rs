@@ -16,7 +16,8 @@ pub struct Message {
 }
 
 const _: () = assert!(std::mem::size_of::<Message>() == 64);
-const _: () = assert!(std::mem::size_of::<Message>() == std::mem::size_of::<tickring_engine::Tick>());
+const _: () =
+    assert!(std::mem::size_of::<Message>() == std::mem::size_of::<tickring_engine::Tick>());
 
 impl Message {
     /// A message with `seq`, stamped `ts_publish_ns`.

@@ -118,15 +118,7 @@ impl Report {
         let _ = writeln!(
             s,
             "{:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>9}",
-            "name",
-            "p50",
-            "p90",
-            "p99",
-            "p99.9",
-            "p99.99",
-            "max",
-            "M msg/s",
-            "p99/base"
+            "name", "p50", "p90", "p99", "p99.9", "p99.99", "max", "M msg/s", "p99/base"
         );
         for r in &self.results {
             let ratio = match r.p99_vs_baseline {
@@ -211,9 +203,17 @@ mod tests {
         let report = Report::new("ring", vec![row("shm", 50), row("base", 100)], "base");
         let t = report.table("base");
         let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[0].starts_with("name") && lines[0].contains("p99.99") && lines[0].ends_with("p99/base"));
+        assert!(
+            lines[0].starts_with("name")
+                && lines[0].contains("p99.99")
+                && lines[0].ends_with("p99/base")
+        );
         assert!(lines[1].starts_with("shm ") && lines[1].ends_with("0.50x"), "{}", lines[1]);
-        assert!(lines[2].starts_with("base") && lines[2].contains("1.50") && lines[2].ends_with("1.00x"));
+        assert!(
+            lines[2].starts_with("base")
+                && lines[2].contains("1.50")
+                && lines[2].ends_with("1.00x")
+        );
     }
 
     #[test]

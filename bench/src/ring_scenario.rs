@@ -184,10 +184,12 @@ pub fn run_child(peer: &str, spec: &str) -> Result<()> {
 pub fn write_outputs(run: &RingRun, json: &Path, hgrm_dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    std::fs::create_dir_all(hgrm_dir).with_context(|| format!("creating {}", hgrm_dir.display()))?;
-    std::fs::write(json, run.report.to_json_pretty() + "\n")
+    std::fs::create_dir_all(hgrm_dir)
+        .with_context(|| format!("creating {}", hgrm_dir.display()))?;
+    std::fs::write(json, run.report.to_json() + "\n")
         .with_context(|| format!("writing {}", json.display()))?;
     written.push(json.to_owned());
     let stem = json.file_stem().and_then(|s| s.to_str()).unwrap_or(SCENARIO);
@@ -247,7 +249,10 @@ mod tests {
         let written = write_outputs(&run, &json, &dir).expect("writes");
         assert_eq!(written, [json.clone(), dir.join("ring.x.hgrm")]);
         let text = std::fs::read_to_string(&json).expect("json");
-        assert!(text.contains("\"scenario\": \"ring\""));
+        assert!(
+            text.starts_with(r#"{"scenario":"ring","results":[{"name":"x","p50_ns":42,"#),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -28,7 +28,16 @@ macro_rules! fixed_point {
         #[doc = concat!("A ", $what, " in fixed point: the raw `i64` counts units of 1e-8.")]
         #[repr(transparent)]
         #[derive(
-            Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, bytemuck::Pod, bytemuck::Zeroable,
+            Clone,
+            Copy,
+            Default,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            bytemuck::Pod,
+            bytemuck::Zeroable,
         )]
         pub struct $name(pub i64);
 
@@ -150,16 +159,19 @@ fn parse_decimal(text: &str) -> Result<i64, FixedParseError> {
     let all = all.trim_start_matches('0');
     let mut value: i128 = 0;
     for b in all.bytes() {
-        value = value.checked_mul(10).and_then(|v| v.checked_add(i128::from(b - b'0'))).ok_or_else(
-            || FixedParseError::OutOfRange(text.to_string()),
-        )?;
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i128::from(b - b'0')))
+            .ok_or_else(|| FixedParseError::OutOfRange(text.to_string()))?;
         if value > i128::from(i64::MAX) * 1_000_000_000_000 {
             return Err(FixedParseError::OutOfRange(text.to_string()));
         }
     }
     if point_shift >= 0 {
         for _ in 0..point_shift {
-            value = value.checked_mul(10).ok_or_else(|| FixedParseError::OutOfRange(text.to_string()))?;
+            value = value
+                .checked_mul(10)
+                .ok_or_else(|| FixedParseError::OutOfRange(text.to_string()))?;
             if value > i128::from(i64::MAX) {
                 return Err(FixedParseError::OutOfRange(text.to_string()));
             }

@@ -1,3 +1,4 @@
 //! One module per subcommand; each turns arguments into calls on the library crates.
 
+pub mod bench;
 pub mod session;

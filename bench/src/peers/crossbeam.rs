@@ -4,7 +4,9 @@
 //! The channel has no batch send, so the flat-out phase sends message by message with one clock stamp
 //! per batch, spinning on `try_send` while the channel is full.
 
-use super::pair::{batches, paced_producer, run_pinned_pair, Deadline, LatencyRecorder, ThroughputRecorder};
+use super::pair::{
+    batches, paced_producer, run_pinned_pair, Deadline, LatencyRecorder, ThroughputRecorder,
+};
 use super::Peer;
 use crate::clock::now_ns;
 use crate::message::Message;

@@ -4,7 +4,9 @@
 //! crate's managed BusySpin processor thread, but it hands its histogram back). The flat-out phase uses
 //! `batch_publish`.
 
-use super::pair::{batches, paced_producer, run_pinned_pair, Deadline, LatencyRecorder, ThroughputRecorder};
+use super::pair::{
+    batches, paced_producer, run_pinned_pair, Deadline, LatencyRecorder, ThroughputRecorder,
+};
 use super::Peer;
 use crate::clock::now_ns;
 use crate::message::Message;
@@ -69,7 +71,9 @@ fn latency(cfg: &RingBenchConfig) -> Result<LatencyHistogram> {
                         std::hint::spin_loop();
                         deadline.check(NAME)?;
                     }
-                    Err(Polling::Shutdown) => bail!("the producer shut down before sending everything"),
+                    Err(Polling::Shutdown) => {
+                        bail!("the producer shut down before sending everything")
+                    }
                 }
             }
             Ok(recorder)
@@ -112,7 +116,9 @@ fn throughput(cfg: &RingBenchConfig) -> Result<Throughput> {
                         std::hint::spin_loop();
                         deadline.check(NAME)?;
                     }
-                    Err(Polling::Shutdown) => bail!("the producer shut down before sending everything"),
+                    Err(Polling::Shutdown) => {
+                        bail!("the producer shut down before sending everything")
+                    }
                 }
             }
             Ok(recorder)

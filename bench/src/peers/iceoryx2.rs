@@ -2,7 +2,8 @@
 //!
 //! The subscriber (consumer) runs in this process on a thread pinned to the consumer core; the publisher
 //! (producer) is this same program started again through [`RingBenchConfig::child`], pinned to the
-//! producer core. One child process per phase. The service is lossless: no safe overflow, and the
+//! producer core. One child process per phase; the child stays until the parent closes its standard input
+//! (a gone publisher's samples are not delivered). The service is lossless: no safe overflow, and the
 //! publisher retries until delivered when the subscriber's buffer is full. iceoryx2 has no batch send, so
 //! the flat-out phase sends sample by sample (loan, write, send) with one clock stamp per batch.
 //!
@@ -22,7 +23,8 @@ use iceoryx2::prelude::*;
 use iceoryx2::service::port_factory::publish_subscribe::PortFactory;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
-use std::process::Child;
+use std::io::Read;
+use std::process::{Child, Stdio};
 
 /// Row name; also the child-process peer name.
 pub const NAME: &str = "iceoryx2-ipc";
@@ -68,10 +70,9 @@ impl Peer for Iceoryx2Peer {
     }
 
     fn measure(&self, cfg: &RingBenchConfig) -> Result<Measurement> {
-        let launcher = cfg
-            .child
-            .clone()
-            .context("iceoryx2-ipc needs a child launcher (RingBenchConfig::child) to start its publisher")?;
+        let launcher = cfg.child.clone().context(
+            "iceoryx2-ipc needs a child launcher (RingBenchConfig::child) to start its publisher",
+        )?;
         std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("bench-iox2-sub".into())
@@ -100,7 +101,11 @@ fn node() -> Result<Node<ipc::Service>> {
     set_log_level(LogLevel::Warn);
     ix(
         "creating a node",
-        NodeBuilder::new().signal_handling_mode(SignalHandlingMode::Disabled).create::<ipc::Service>(),
+        NodeBuilder::new()
+            // The built-in defaults, stated, rather than a search for a config file that is not there.
+            .config(&Config::default())
+            .signal_handling_mode(SignalHandlingMode::Disabled)
+            .create::<ipc::Service>(),
     )
 }
 
@@ -139,8 +144,10 @@ impl ChildGuard {
         }
     }
 
+    /// Tells the child everything arrived (closes its standard input) and waits for it to exit.
     fn wait(mut self) -> Result<()> {
         let Some(mut child) = self.0.take() else { return Ok(()) };
+        drop(child.stdin.take());
         let status = child.wait().context("waiting for the publisher process")?;
         if !status.success() {
             bail!("the publisher process failed: {status}");
@@ -160,10 +167,9 @@ impl Drop for ChildGuard {
 
 fn spawn(launcher: &ChildLauncher, spec: &ChildSpec) -> Result<ChildGuard> {
     let json = serde_json::to_string(spec)?;
-    let child = launcher
-        .command(NAME, &json)
-        .spawn()
-        .with_context(|| format!("starting the publisher process {}", launcher.program.display()))?;
+    let child = launcher.command(NAME, &json).stdin(Stdio::piped()).spawn().with_context(|| {
+        format!("starting the publisher process {}", launcher.program.display())
+    })?;
     Ok(ChildGuard(Some(child)))
 }
 
@@ -188,7 +194,7 @@ fn consume(
             None => {
                 std::hint::spin_loop();
                 idle = idle.wrapping_add(1);
-                if idle % 4096 == 0 {
+                if idle.is_multiple_of(4096) {
                     deadline.check(NAME)?;
                     if child.exited()? {
                         // A clean exit means everything was sent; drain what is still queued.
@@ -275,7 +281,13 @@ fn publisher_side(spec: &ChildSpec) -> Result<()> {
             }
             Ok(())
         }
-    }
+    }?;
+    // Samples of a publisher that is gone are not delivered, so stay until the parent has them all: it
+    // closes our standard input then.
+    std::io::stdin()
+        .read_to_end(&mut Vec::new())
+        .context("waiting for the subscriber to finish")?;
+    Ok(())
 }
 
 #[inline]

@@ -107,12 +107,7 @@ pub struct LatencyRecorder {
 impl LatencyRecorder {
     /// Expects `warmup` unrecorded messages, then `messages` recorded ones, sequence numbers from 0.
     pub fn new(warmup: u64, messages: u64) -> Self {
-        Self {
-            expected: 0,
-            warmup,
-            total: warmup + messages,
-            histogram: LatencyHistogram::new(),
-        }
+        Self { expected: 0, warmup, total: warmup + messages, histogram: LatencyHistogram::new() }
     }
 
     /// Takes one message read at `now_ns`.
@@ -202,7 +197,11 @@ impl ThroughputRecorder {
 ///
 /// # Errors
 /// The first error of `send`.
-pub fn paced_producer(total: u64, gap_ns: u64, mut send: impl FnMut(u64) -> Result<u64>) -> Result<()> {
+pub fn paced_producer(
+    total: u64,
+    gap_ns: u64,
+    mut send: impl FnMut(u64) -> Result<u64>,
+) -> Result<()> {
     for seq in 0..total {
         let stamp = send(seq)?;
         crate::clock::spin_until(stamp.saturating_add(gap_ns));
