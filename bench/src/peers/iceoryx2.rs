@@ -173,12 +173,13 @@ fn spawn(launcher: &ChildLauncher, spec: &ChildSpec) -> Result<ChildGuard> {
     Ok(ChildGuard(Some(child)))
 }
 
-/// Polls `subscriber` until `on_message` says it has everything, watching the child and the deadline.
+/// Polls `subscriber` until `on_message(message, read_ns)` says it has everything, watching the child and
+/// the deadline. `read_ns` is read right after the payload is copied out, before the sample is released.
 fn consume(
     subscriber: &Subscriber<ipc::Service, Payload, ()>,
     child: &mut ChildGuard,
     cfg: &RingBenchConfig,
-    mut on_message: impl FnMut(&Message) -> Result<bool>,
+    mut on_message: impl FnMut(&Message, u64) -> Result<bool>,
 ) -> Result<()> {
     let deadline = Deadline::after(cfg.timeout);
     let mut idle: u32 = 0;
@@ -186,8 +187,9 @@ fn consume(
         match ix("receiving", subscriber.receive())? {
             Some(sample) => {
                 let m = Message::from_words(*sample.payload());
+                let read_ns = now_ns();
                 drop(sample);
-                if on_message(&m)? {
+                if on_message(&m, read_ns)? {
                     return Ok(());
                 }
             }
@@ -196,15 +198,8 @@ fn consume(
                 idle = idle.wrapping_add(1);
                 if idle.is_multiple_of(4096) {
                     deadline.check(NAME)?;
+                    // The child stays until told everything arrived, so any exit now is early.
                     if child.exited()? {
-                        // A clean exit means everything was sent; drain what is still queued.
-                        while let Some(sample) = ix("receiving", subscriber.receive())? {
-                            let m = Message::from_words(*sample.payload());
-                            drop(sample);
-                            if on_message(&m)? {
-                                return Ok(());
-                            }
-                        }
                         bail!("the publisher process exited before everything arrived");
                     }
                 }
@@ -233,15 +228,15 @@ fn subscriber_side(cfg: &RingBenchConfig, launcher: &ChildLauncher) -> Result<Me
 
     let mut latency = LatencyRecorder::new(cfg.warmup_messages, cfg.latency_messages);
     let mut child = spawn(launcher, &spec(Phase::Latency, latency.total()))?;
-    consume(&subscriber, &mut child, cfg, |m| {
-        latency.on_message(m, now_ns())?;
+    consume(&subscriber, &mut child, cfg, |m, read_ns| {
+        latency.on_message(m, read_ns)?;
         Ok(latency.is_done())
     })?;
     child.wait()?;
 
     let mut throughput = ThroughputRecorder::new(cfg.throughput_messages);
     let mut child = spawn(launcher, &spec(Phase::Throughput, cfg.throughput_messages))?;
-    consume(&subscriber, &mut child, cfg, |m| {
+    consume(&subscriber, &mut child, cfg, |m, _| {
         throughput.on_message(m)?;
         Ok(throughput.is_done())
     })?;
