@@ -2,8 +2,9 @@
 //!
 //! The subscriber (consumer) runs in this process on a thread pinned to the consumer core; the publisher
 //! (producer) is this same program started again through [`RingBenchConfig::child`], pinned to the
-//! producer core. One child process per phase; the child stays until the parent closes its standard input
-//! (a gone publisher's samples are not delivered). The service is lossless: no safe overflow, and the
+//! producer core. One child process per phase, driven over its standard input: it creates its publisher,
+//! waits for `start` (sent once the subscriber has connected to that publisher), sends, then stays until
+//! the parent closes the pipe (a gone publisher's samples are not delivered). The service is lossless: no safe overflow, and the
 //! publisher retries until delivered when the subscriber's buffer is full. iceoryx2 has no batch send, so
 //! the flat-out phase sends sample by sample (loan, write, send) with one clock stamp per batch.
 //!
@@ -19,11 +20,13 @@ use crate::ring_scenario::{ChildLauncher, RingBenchConfig};
 use anyhow::{anyhow, bail, Context, Result};
 use iceoryx2::port::publisher::Publisher;
 use iceoryx2::port::subscriber::Subscriber;
+use iceoryx2::port::update_connections::UpdateConnections;
 use iceoryx2::prelude::*;
 use iceoryx2::service::port_factory::publish_subscribe::PortFactory;
+use iceoryx2::service::port_factory::PortFactory as _;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
-use std::io::Read;
+use std::io::{BufRead, Read, Write};
 use std::process::{Child, Stdio};
 
 /// Row name; also the child-process peer name.
@@ -144,6 +147,13 @@ impl ChildGuard {
         }
     }
 
+    /// Tells the child to start sending (one line on its standard input).
+    fn start(&mut self) -> Result<()> {
+        let stdin =
+            self.0.as_mut().and_then(|c| c.stdin.as_mut()).context("the child has no stdin")?;
+        stdin.write_all(b"start\n").and_then(|()| stdin.flush()).context("starting the publisher")
+    }
+
     /// Tells the child everything arrived (closes its standard input) and waits for it to exit.
     fn wait(mut self) -> Result<()> {
         let Some(mut child) = self.0.take() else { return Ok(()) };
@@ -208,6 +218,27 @@ fn consume(
     }
 }
 
+/// Waits until the child's publisher is registered, connects the subscriber to it, then lets the child
+/// send. Samples sent before the subscriber has connected are dropped by iceoryx2 once the queue is
+/// full (it will not block a sender on a receiver that is not there), so the child must not start earlier.
+fn connect_and_start(
+    service: &PortFactory<ipc::Service, Payload, ()>,
+    subscriber: &Subscriber<ipc::Service, Payload, ()>,
+    child: &mut ChildGuard,
+    cfg: &RingBenchConfig,
+) -> Result<()> {
+    let deadline = Deadline::after(cfg.timeout);
+    while service.dynamic_config().number_of_publishers() == 0 {
+        if child.exited()? {
+            bail!("the publisher process exited before its publisher appeared");
+        }
+        deadline.check("waiting for the iceoryx2 publisher")?;
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+    ix("connecting to the publisher", subscriber.update_connections())?;
+    child.start()
+}
+
 fn subscriber_side(cfg: &RingBenchConfig, launcher: &ChildLauncher) -> Result<Measurement> {
     let node = node()?;
     let name = format!("tickring/bench/{}/{}", std::process::id(), now_ns());
@@ -228,18 +259,22 @@ fn subscriber_side(cfg: &RingBenchConfig, launcher: &ChildLauncher) -> Result<Me
 
     let mut latency = LatencyRecorder::new(cfg.warmup_messages, cfg.latency_messages);
     let mut child = spawn(launcher, &spec(Phase::Latency, latency.total()))?;
+    connect_and_start(&service, &subscriber, &mut child, cfg)?;
     consume(&subscriber, &mut child, cfg, |m, read_ns| {
         latency.on_message(m, read_ns)?;
         Ok(latency.is_done())
-    })?;
+    })
+    .context("latency phase")?;
     child.wait()?;
 
     let mut throughput = ThroughputRecorder::new(cfg.throughput_messages);
     let mut child = spawn(launcher, &spec(Phase::Throughput, cfg.throughput_messages))?;
+    connect_and_start(&service, &subscriber, &mut child, cfg)?;
     consume(&subscriber, &mut child, cfg, |m, _| {
         throughput.on_message(m)?;
         Ok(throughput.is_done())
-    })?;
+    })
+    .context("throughput phase")?;
     child.wait()?;
 
     Ok(Measurement {
@@ -260,6 +295,13 @@ fn publisher_side(spec: &ChildSpec) -> Result<()> {
             .backpressure_strategy(BackpressureStrategy::RetryUntilDelivered)
             .create(),
     )?;
+    // Wait for the parent's go: it has connected its subscriber to this publisher.
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("waiting for the start signal")?;
+    if line.trim_end() != "start" {
+        // The parent closed the pipe without starting us: it gave up, so do we.
+        bail!("no start signal from the subscriber (got {line:?})");
+    }
     match spec.phase {
         Phase::Latency => paced_producer(spec.total, spec.gap_ns, |seq| {
             let sample = ix("loaning a sample", publisher.loan_uninit())?;
