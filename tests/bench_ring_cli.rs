@@ -13,7 +13,8 @@ fn bench_ring_writes_json_and_hgrm_for_every_peer() {
     let dir = std::env::temp_dir().join(format!("tickring-bench-cli-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_tickring"))
         .args(["bench", "ring", "--quick", "--messages", "2000", "--warmup", "100"])
-        .args(["--throughput-messages", "20000", "--out-dir"])
+        // A small capacity: a publisher that started before its subscriber connected would lose messages.
+        .args(["--throughput-messages", "20000", "--capacity", "64", "--batch", "16", "--out-dir"])
         .arg(&dir)
         .env("RUST_LOG", "warn")
         .output()
