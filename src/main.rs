@@ -24,6 +24,8 @@ enum Command {
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
+    /// Latency and throughput benchmarks against peer transports.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +40,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
+        Command::Bench(args) => commands::bench::run(args),
     }
 }

@@ -1,0 +1,235 @@
+//! Results: one [`BenchResult`] row per peer, a [`Report`] per scenario, its table and its JSON.
+
+use crate::histogram::LatencyHistogram;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// What one peer measured: the latency distribution of the paced phase and the flat-out throughput.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Row name, e.g. `disruptor-inproc`.
+    pub name: String,
+    /// One-way hop latencies of the paced phase (warm-up excluded), nanoseconds.
+    pub latency: LatencyHistogram,
+    /// The flat-out phase.
+    pub throughput: Throughput,
+}
+
+/// A flat-out run: `messages` delivered in `elapsed_ns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throughput {
+    /// Messages the consumer received (and checked for order).
+    pub messages: u64,
+    /// From the first message's publish stamp to the consumer's read after the last message.
+    pub elapsed_ns: u64,
+}
+
+impl Throughput {
+    /// Messages per second; 0 when nothing was timed.
+    pub fn per_second(&self) -> f64 {
+        if self.elapsed_ns == 0 {
+            0.0
+        } else {
+            self.messages as f64 * 1e9 / self.elapsed_ns as f64
+        }
+    }
+}
+
+/// One row of a report. The first eight fields are the stable JSON contract, in this order; fields after
+/// them are extras readers may ignore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    pub name: String,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub p9999_ns: u64,
+    pub max_ns: u64,
+    pub throughput_per_s: f64,
+    /// Latency samples behind the percentiles.
+    pub samples: u64,
+    /// Mean latency, nanoseconds.
+    pub mean_ns: f64,
+    /// Messages in the throughput phase.
+    pub throughput_messages: u64,
+    /// This row's p99 over the baseline row's p99 (`None` without a baseline).
+    pub p99_vs_baseline: Option<f64>,
+}
+
+impl BenchResult {
+    /// Percentiles and throughput of `m`; `p99_vs_baseline` is filled in by [`Report::new`].
+    pub fn from_measurement(m: &Measurement) -> Self {
+        let h = &m.latency;
+        Self {
+            name: m.name.clone(),
+            p50_ns: h.percentile(50.0),
+            p90_ns: h.percentile(90.0),
+            p99_ns: h.percentile(99.0),
+            p999_ns: h.percentile(99.9),
+            p9999_ns: h.percentile(99.99),
+            max_ns: h.max(),
+            throughput_per_s: m.throughput.per_second(),
+            samples: h.len(),
+            mean_ns: h.mean(),
+            throughput_messages: m.throughput.messages,
+            p99_vs_baseline: None,
+        }
+    }
+}
+
+/// `numerator / denominator` as a ratio; `None` when the denominator is 0.
+pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator != 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// All rows of one scenario. Serialises as `{"scenario":..,"results":[..]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub scenario: String,
+    pub results: Vec<BenchResult>,
+}
+
+impl Report {
+    /// A report whose rows carry their p99 ratio to the row named `baseline` (when that row exists).
+    pub fn new(scenario: impl Into<String>, mut results: Vec<BenchResult>, baseline: &str) -> Self {
+        let base_p99 = results.iter().find(|r| r.name == baseline).map(|r| r.p99_ns);
+        for r in &mut results {
+            r.p99_vs_baseline = base_p99.and_then(|b| ratio(r.p99_ns, b));
+        }
+        Self { scenario: scenario.into(), results }
+    }
+
+    /// Compact JSON, fields in contract order.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a report always serialises")
+    }
+
+    /// Pretty JSON, for files people read.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+
+    /// The table: name, p50, p90, p99, p99.9, p99.99, max (ns), throughput (M msg/s) and p99 over the
+    /// baseline's p99.
+    pub fn table(&self, baseline: &str) -> String {
+        let width = self.results.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>9}",
+            "name", "p50", "p90", "p99", "p99.9", "p99.99", "max", "M msg/s", "p99/base"
+        );
+        for r in &self.results {
+            let ratio = match r.p99_vs_baseline {
+                Some(x) => format!("{x:.2}x"),
+                None => "-".to_owned(),
+            };
+            let _ = writeln!(
+                s,
+                "{:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9.2} {:>9}",
+                r.name,
+                r.p50_ns,
+                r.p90_ns,
+                r.p99_ns,
+                r.p999_ns,
+                r.p9999_ns,
+                r.max_ns,
+                r.throughput_per_s / 1e6,
+                ratio
+            );
+        }
+        let _ = writeln!(s, "latencies in ns; p99/base = p99 over the p99 of `{baseline}`");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, p99: u64) -> BenchResult {
+        BenchResult {
+            name: name.to_owned(),
+            p50_ns: 10,
+            p90_ns: 20,
+            p99_ns: p99,
+            p999_ns: 40,
+            p9999_ns: 50,
+            max_ns: 60,
+            throughput_per_s: 1.5e6,
+            samples: 100,
+            mean_ns: 12.5,
+            throughput_messages: 1000,
+            p99_vs_baseline: None,
+        }
+    }
+
+    #[test]
+    fn json_has_the_contract_shape_and_order() {
+        let report = Report::new("ring", vec![row("a", 30), row("b", 60)], "a");
+        let json = report.to_json();
+        assert!(
+            json.starts_with(
+                r#"{"scenario":"ring","results":[{"name":"a","p50_ns":10,"p90_ns":20,"p99_ns":30,"p999_ns":40,"p9999_ns":50,"max_ns":60,"throughput_per_s":1500000.0,"#
+            ),
+            "{json}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let mut top: Vec<&str> =
+            v.as_object().expect("object").keys().map(String::as_str).collect();
+        top.sort_unstable();
+        assert_eq!(top, ["results", "scenario"]);
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["results"][1]["name"], "b");
+        assert_eq!(v["results"][1]["p99_vs_baseline"], 2.0);
+        let back: Report = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn ratio_to_baseline() {
+        assert_eq!(ratio(150, 100), Some(1.5));
+        assert_eq!(ratio(1, 0), None);
+        let report = Report::new("ring", vec![row("shm", 50), row("base", 100)], "base");
+        assert_eq!(report.results[0].p99_vs_baseline, Some(0.5));
+        assert_eq!(report.results[1].p99_vs_baseline, Some(1.0));
+        let none = Report::new("ring", vec![row("shm", 50)], "missing");
+        assert_eq!(none.results[0].p99_vs_baseline, None);
+    }
+
+    #[test]
+    fn table_lists_every_row_with_its_ratio() {
+        let report = Report::new("ring", vec![row("shm", 50), row("base", 100)], "base");
+        let t = report.table("base");
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(
+            lines[0].starts_with("name")
+                && lines[0].contains("p99.99")
+                && lines[0].ends_with("p99/base")
+        );
+        assert!(lines[1].starts_with("shm ") && lines[1].ends_with("0.50x"), "{}", lines[1]);
+        assert!(
+            lines[2].starts_with("base")
+                && lines[2].contains("1.50")
+                && lines[2].ends_with("1.00x")
+        );
+    }
+
+    #[test]
+    fn from_measurement_reads_the_histogram() {
+        let mut latency = LatencyHistogram::new();
+        for v in [100, 200, 300, 400] {
+            latency.record(v);
+        }
+        let m = Measurement {
+            name: "x".into(),
+            latency,
+            throughput: Throughput { messages: 2_000, elapsed_ns: 1_000_000 },
+        };
+        let r = BenchResult::from_measurement(&m);
+        assert_eq!((r.p50_ns, r.max_ns, r.samples), (200, 400, 4));
+        assert_eq!(r.throughput_per_s, 2_000_000.0);
+        assert_eq!(Throughput { messages: 5, elapsed_ns: 0 }.per_second(), 0.0);
+    }
+}

@@ -1,0 +1,258 @@
+//! The `ring` scenario: every peer moves 64-byte messages from a producer on one core to a consumer on
+//! another; the report has one row per peer, ratios against the in-process disruptor.
+
+use crate::peers::{self, Peer};
+use crate::report::{BenchResult, Measurement, Report};
+use anyhow::{bail, Context, Result};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Scenario name in reports and file names.
+pub const SCENARIO: &str = "ring";
+/// The row the p99 ratios are taken against.
+pub const BASELINE_PEER: &str = peers::disruptor::NAME;
+
+/// How to start this program again as a peer's child process: `program args.. <peer> <spec>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildLauncher {
+    /// The executable, usually `std::env::current_exe()`.
+    pub program: PathBuf,
+    /// Arguments before the peer name, e.g. `["bench", "__child"]`.
+    pub args: Vec<OsString>,
+}
+
+impl ChildLauncher {
+    /// The command that enters `peer`'s [`Peer::run_child`] with `spec`. Standard input is closed,
+    /// standard output and error are inherited.
+    pub fn command(&self, peer: &str, spec: &str) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).arg(peer).arg(spec).stdin(Stdio::null());
+        cmd
+    }
+}
+
+/// Knobs of the ring scenario, shared by every peer.
+#[derive(Debug, Clone)]
+pub struct RingBenchConfig {
+    /// Core of the producer thread (or process).
+    pub producer_core: usize,
+    /// Core of the consumer thread (or process).
+    pub consumer_core: usize,
+    /// Paced messages sent before recording starts (caches, page faults, branch predictors).
+    pub warmup_messages: u64,
+    /// Paced messages recorded: the latency sample count.
+    pub latency_messages: u64,
+    /// Spin gap after each paced message, ns; longer than a hop so each hop starts on an idle transport.
+    pub gap_ns: u64,
+    /// Messages in the flat-out phase.
+    pub throughput_messages: u64,
+    /// Messages per batch in the flat-out phase (one clock stamp and, where the transport has it, one
+    /// batch publish per batch).
+    pub batch: u64,
+    /// Ring / channel / queue capacity in messages (a power of two).
+    pub capacity: usize,
+    /// Limit on each phase of each peer; a peer past it fails instead of hanging the run.
+    pub timeout: Duration,
+    /// How cross-process peers start their other process; `None` makes them fail with a clear error.
+    pub child: Option<ChildLauncher>,
+}
+
+impl RingBenchConfig {
+    /// The full run: 1 M paced samples per peer, 20 M messages flat out.
+    pub fn full() -> Self {
+        Self {
+            producer_core: 0,
+            consumer_core: 1,
+            warmup_messages: 100_000,
+            latency_messages: 1_000_000,
+            gap_ns: 1_000,
+            throughput_messages: 20_000_000,
+            batch: 64,
+            capacity: 4096,
+            timeout: Duration::from_secs(120),
+            child: None,
+        }
+    }
+
+    /// A run that finishes in seconds: 100 k paced samples, 2 M messages flat out.
+    pub fn quick() -> Self {
+        Self {
+            warmup_messages: 10_000,
+            latency_messages: 100_000,
+            throughput_messages: 2_000_000,
+            timeout: Duration::from_secs(20),
+            ..Self::full()
+        }
+    }
+
+    /// Checks the knobs once, before anything runs.
+    ///
+    /// # Errors
+    /// Equal cores (both sides busy-spin, so sharing a core measures the scheduler), zero counts, or a
+    /// capacity that is not a power of two.
+    pub fn validate(&self) -> Result<()> {
+        if self.producer_core == self.consumer_core {
+            bail!(
+                "producer and consumer cores are both {}: both sides busy-spin, give them two cores",
+                self.producer_core
+            );
+        }
+        if self.latency_messages == 0 || self.throughput_messages == 0 {
+            bail!("message counts must be at least 1");
+        }
+        if self.batch == 0 {
+            bail!("batch must be at least 1");
+        }
+        if !self.capacity.is_power_of_two() || self.capacity < 2 {
+            bail!("capacity must be a power of two of at least 2, not {}", self.capacity);
+        }
+        if u64::try_from(self.capacity).map_or(true, |c| self.batch > c) {
+            bail!("batch ({}) must not exceed capacity ({})", self.batch, self.capacity);
+        }
+        Ok(())
+    }
+}
+
+/// Every peer of the ring scenario, in table order.
+///
+/// Extension point: the shared-memory ring's runner (`tickring-shm`, over crate `tickring-ipc`) is added as
+/// the first entry here, so it heads the table; the baseline stays [`BASELINE_PEER`].
+pub fn ring_peers() -> Vec<Box<dyn Peer>> {
+    vec![
+        Box::new(peers::disruptor::DisruptorPeer),
+        Box::new(peers::crossbeam::CrossbeamPeer),
+        Box::new(peers::iceoryx2::Iceoryx2Peer),
+    ]
+}
+
+/// What one run of the scenario produced.
+#[derive(Debug)]
+pub struct RingRun {
+    /// Rows of the peers that succeeded, in peer order.
+    pub report: Report,
+    /// The histograms behind the rows (same order), for `.hgrm` files.
+    pub measurements: Vec<Measurement>,
+    /// Peers that failed, with why. Their rows are missing from the report.
+    pub failures: Vec<(String, anyhow::Error)>,
+}
+
+/// Runs every peer in order, one at a time. A failing peer is recorded and the others still run.
+///
+/// # Errors
+/// An invalid configuration.
+pub fn run_ring(cfg: &RingBenchConfig, peers: &[Box<dyn Peer>], baseline: &str) -> Result<RingRun> {
+    cfg.validate()?;
+    let mut measurements = Vec::new();
+    let mut failures = Vec::new();
+    for peer in peers {
+        tracing::info!(peer = peer.name(), "measuring");
+        match peer.measure(cfg) {
+            Ok(mut m) => {
+                m.name = peer.name().to_owned();
+                measurements.push(m);
+            }
+            Err(e) => {
+                tracing::error!(peer = peer.name(), "failed: {e:#}");
+                failures.push((peer.name().to_owned(), e));
+            }
+        }
+    }
+    let rows = measurements.iter().map(BenchResult::from_measurement).collect();
+    Ok(RingRun { report: Report::new(SCENARIO, rows, baseline), measurements, failures })
+}
+
+/// Enters the child side of the peer named `peer` (the hidden `tickring bench __child` command).
+///
+/// # Errors
+/// No such peer, or the peer's child run failed.
+pub fn run_child(peer: &str, spec: &str) -> Result<()> {
+    let peers = ring_peers();
+    let p = peers
+        .iter()
+        .find(|p| p.name() == peer)
+        .with_context(|| format!("no bench peer named `{peer}`"))?;
+    p.run_child(spec)
+}
+
+/// Writes the JSON report to `json` and one `.hgrm` per row into `hgrm_dir`, named
+/// `<json file stem>.<row name>.hgrm`. Returns the paths written.
+///
+/// # Errors
+/// Any I/O error, with the path.
+pub fn write_outputs(run: &RingRun, json: &Path, hgrm_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::create_dir_all(hgrm_dir)
+        .with_context(|| format!("creating {}", hgrm_dir.display()))?;
+    std::fs::write(json, run.report.to_json() + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    written.push(json.to_owned());
+    let stem = json.file_stem().and_then(|s| s.to_str()).unwrap_or(SCENARIO);
+    for m in &run.measurements {
+        let path = hgrm_dir.join(format!("{stem}.{}.hgrm", m.name));
+        std::fs::write(&path, m.latency.to_hgrm_string(1.0))
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::histogram::LatencyHistogram;
+    use crate::report::Throughput;
+
+    #[test]
+    fn presets_are_valid_and_bad_knobs_are_refused() {
+        RingBenchConfig::full().validate().expect("full");
+        RingBenchConfig::quick().validate().expect("quick");
+        let same = RingBenchConfig { consumer_core: 0, ..RingBenchConfig::quick() };
+        assert!(same.validate().is_err());
+        let odd = RingBenchConfig { capacity: 1000, ..RingBenchConfig::quick() };
+        assert!(odd.validate().is_err());
+    }
+
+    #[test]
+    fn peer_names_are_unique_and_contain_the_baseline() {
+        let peers = ring_peers();
+        let mut names: Vec<_> = peers.iter().map(|p| p.name()).collect();
+        assert!(names.contains(&BASELINE_PEER));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), peers.len());
+        assert!(run_child("no-such-peer", "{}").is_err());
+        assert!(run_child(BASELINE_PEER, "{}").is_err(), "in-process peers have no child");
+    }
+
+    #[test]
+    fn outputs_land_next_to_each_other() {
+        let dir = std::env::temp_dir().join(format!("tickring-bench-test-{}", std::process::id()));
+        let mut latency = LatencyHistogram::new();
+        latency.record(42);
+        let m = Measurement {
+            name: "x".into(),
+            latency,
+            throughput: Throughput { messages: 1, elapsed_ns: 1 },
+        };
+        let run = RingRun {
+            report: Report::new(SCENARIO, vec![BenchResult::from_measurement(&m)], "x"),
+            measurements: vec![m],
+            failures: Vec::new(),
+        };
+        let json = dir.join("ring.json");
+        let written = write_outputs(&run, &json, &dir).expect("writes");
+        assert_eq!(written, [json.clone(), dir.join("ring.x.hgrm")]);
+        let text = std::fs::read_to_string(&json).expect("json");
+        assert!(
+            text.starts_with(r#"{"scenario":"ring","results":[{"name":"x","p50_ns":42,"#),
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}
