@@ -117,10 +117,10 @@ impl RingBenchConfig {
 
 /// Every peer of the ring scenario, in table order.
 ///
-/// Extension point: the shared-memory ring's runner (`tickring-shm`, over crate `tickring-ipc`) is added as
-/// the first entry here, so it heads the table; the baseline stays [`BASELINE_PEER`].
+/// tickring's own ring heads the table; ratios are against [`BASELINE_PEER`].
 pub fn ring_peers() -> Vec<Box<dyn Peer>> {
     vec![
+        Box::new(peers::shm::ShmPeer),
         Box::new(peers::disruptor::DisruptorPeer),
         Box::new(peers::crossbeam::CrossbeamPeer),
         Box::new(peers::iceoryx2::Iceoryx2Peer),

@@ -14,6 +14,7 @@ pub mod crossbeam;
 pub mod disruptor;
 pub mod iceoryx2;
 pub mod pair;
+pub mod shm;
 
 use crate::report::Measurement;
 use crate::ring_scenario::RingBenchConfig;
