@@ -113,8 +113,17 @@ impl<T: Record, E: Record> Batch<'_, T, E> {
     /// # Errors
     /// [`Overwritten`] when the records were not intact; the cursor then skips past what was lost.
     pub fn commit(self) -> Result<(), Overwritten> {
+        let len = self.len;
+        self.commit_first(len)
+    }
+
+    /// Marks only the first `n` records consumed (at most the batch length); the rest is read again.
+    ///
+    /// # Errors
+    /// As [`Batch::commit`].
+    pub fn commit_first(self, n: usize) -> Result<(), Overwritten> {
         let consumer = self.consumer;
-        let end = self.first + self.len as u64;
+        let end = self.first + n.min(self.len) as u64;
         if self.in_place {
             let intact = consumer.segment.cursors().intact_from(consumer.capacity);
             if intact > self.first {
