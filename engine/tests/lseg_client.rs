@@ -245,3 +245,62 @@ fn test_server_checks_subprotocol_and_drops_clients_that_do_not_pong() {
     assert!(ok, "{log:?}");
     assert_eq!((log.refused, log.connections, log.pongs), (1, 1, 0));
 }
+
+#[test]
+fn a_recorded_dump_replays_to_exactly_the_trades_decoded_live() {
+    use std::io::BufReader;
+    use std::sync::Mutex;
+    use tickring_engine::feed::replay::{DumpWriter, LsegDumpReader, ReplayItem};
+
+    let (_, tod) = now_ms();
+    let script = Script {
+        connections: vec![vec![
+            Step::trade("AAPL.O", json!({"TRDPRC_1": 189.84, "TRDVOL_1": 100, "SALTIM_MS": tod})),
+            Step::update("AAPL.O", "Quote", json!({"BID": 189.83})),
+            Step::Raw("not json".into()),
+            Step::trade("7203.T", json!({"TRDPRC_1": 2801, "TRDVOL_1": 300, "SALTIM_MS": tod + 7})),
+            Step::update(
+                "7203.T",
+                "Trade",
+                json!({"IRGPRC": 2802, "IRGVOL": 100, "IRGCOND": "131"}),
+            ),
+            Step::Drop,
+        ]],
+        images: vec![("7203.T".into(), json!({"RDN_EXCHD2": "TYO", "SALTIM_MS": tod}))],
+        ..Script::default()
+    };
+    let server = TestServer::start(script).unwrap();
+    let dump = Arc::new(Mutex::new(DumpWriter::new(Vec::new())));
+    let tap_dump = dump.clone();
+    let tap = Box::new(move |frame: &str, recv_ns: u64| {
+        tap_dump.lock().unwrap().write_frame(frame, recv_ns).unwrap();
+    });
+    let client = LsegClient::start_with_tap(
+        config(server.url(), &["AAPL.O", "7203.T"]),
+        Arc::new(mapping::builtin()),
+        tap,
+    )
+    .unwrap();
+    let items = collect(&client, Duration::from_secs(10), |i| {
+        i.iter().any(|x| matches!(x, FeedItem::Link(LinkEvent::Down { .. })))
+    });
+    client.stop();
+    let live: Vec<FeedItem> =
+        items.into_iter().filter(|i| !matches!(i, FeedItem::Link(_))).collect();
+    assert_eq!(trades(&live).len(), 3, "{live:#?}");
+
+    let recorded = std::mem::replace(&mut *dump.lock().unwrap(), DumpWriter::new(Vec::new()));
+    let text = recorded.into_inner();
+    let replayed: Vec<FeedItem> =
+        LsegDumpReader::new(BufReader::new(text.as_slice()), Arc::new(mapping::builtin()))
+            .map(|item| match item.unwrap() {
+                ReplayItem::Trade(t) => FeedItem::Trade(t),
+                ReplayItem::Reject(r) => {
+                    FeedItem::Rejected(tickring_engine::feed::Rejection { line: None, ..r })
+                }
+            })
+            .collect();
+    assert_eq!(replayed, live);
+    let flags: Vec<u8> = trades(&live).iter().map(|t| t.flags).collect();
+    assert_eq!(flags, [TickFlags::REGULAR, TickFlags::REGULAR, TickFlags::EXTENDED_HOURS]);
+}
