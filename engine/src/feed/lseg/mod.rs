@@ -9,6 +9,7 @@ mod event;
 mod extract;
 mod frame;
 mod message;
+mod onepass;
 pub mod requests;
 mod session;
 mod stats;
