@@ -20,6 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Record what the live LSEG feed sends into a dump file that replays as live.
+    Record(commands::record::RecordArgs),
     /// Which trading session an exchange (or RIC) is in at a moment.
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
@@ -38,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Record(args) => commands::record::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Bench(args) => commands::bench::run(args),

@@ -4,7 +4,11 @@ pub mod intern;
 pub mod lseg;
 pub mod quarantine;
 pub mod replay;
+pub mod rng;
+pub mod simulator;
+pub mod source;
 pub mod trade;
 
 pub use quarantine::{Counters, Quarantine, RejectReason, Rejection};
+pub use source::{FeedItem, LinkEvent, Poll, SourceError, TradeSource};
 pub use trade::{Symbol, Trade};

@@ -92,6 +92,17 @@ impl Counters {
         self.rejected.iter().sum()
     }
 
+    /// Adds `other`'s counts to these (a source made of several decoders reports one total).
+    pub fn merge(&mut self, other: &Counters) {
+        self.frames += other.frames;
+        self.messages += other.messages;
+        self.trades += other.trades;
+        self.pings += other.pings;
+        for (a, b) in self.rejected.iter_mut().zip(other.rejected) {
+            *a += b;
+        }
+    }
+
     /// Non-zero reject counts, in reason order.
     pub fn rejected_by_reason(&self) -> impl Iterator<Item = (RejectReason, u64)> + '_ {
         RejectReason::ALL.iter().map(|&r| (r, self.rejected(r))).filter(|(_, n)| *n > 0)

@@ -1,5 +1,7 @@
 //! The `[ingest]` table of `tuning.toml`: which feed, which data files, which core publishes.
 
+use crate::feed::lseg::LsegConfig;
+use crate::feed::simulator::SimulatorConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -29,6 +31,10 @@ pub struct IngestConfig {
     pub publisher_core: Option<usize>,
     /// Most ticks handed to the ring in one publish.
     pub publish_batch: usize,
+    /// The live LSEG client (`[ingest.lseg]`).
+    pub lseg: LsegConfig,
+    /// The simulator (`[ingest.simulator]`).
+    pub simulator: SimulatorConfig,
 }
 
 impl Default for IngestConfig {
@@ -40,6 +46,8 @@ impl Default for IngestConfig {
             quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
             publisher_core: Some(0),
             publish_batch: 64,
+            lseg: LsegConfig::default(),
+            simulator: SimulatorConfig::default(),
         }
     }
 }

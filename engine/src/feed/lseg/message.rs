@@ -89,10 +89,11 @@ pub(crate) fn parse<'a>(
     MessageSeed { base, mapping, slots }.deserialize(&mut de)
 }
 
-struct MessageSeed<'s> {
-    base: usize,
-    mapping: &'s Mapping,
-    slots: &'s mut [Span],
+pub(crate) struct MessageSeed<'s> {
+    pub base: usize,
+    pub mapping: &'s Mapping,
+    /// Must be all `(0, 0)` on entry.
+    pub slots: &'s mut [Span],
 }
 
 impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {

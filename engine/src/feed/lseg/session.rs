@@ -4,6 +4,7 @@ use super::event::{DataState, FeedEvent, StreamState, StreamStatus};
 use super::extract::{self, MessageFields};
 use super::frame::{self, FrameError, Span};
 use super::message::{self, Message};
+use super::onepass;
 use super::stream::Stream;
 use crate::feed::intern::Interner;
 use crate::feed::{Counters, RejectReason, Rejection, Symbol};
@@ -83,6 +84,31 @@ impl LsegSession {
     /// Decodes one received frame. `recv_ns` is its receive time (ns since the epoch, UTC).
     pub fn on_frame(&mut self, frame: &str, recv_ns: u64, out: &mut impl FnMut(FeedEvent)) {
         self.counters.frames += 1;
+        let mut slots = std::mem::take(&mut self.slots);
+        let mut rest = std::mem::take(&mut self.messages);
+        let fast = onepass::parse(frame, &self.mapping, &mut slots, &mut rest);
+        if let Ok(first) = fast {
+            if let Some(first) = first {
+                self.counters.messages += 1;
+                let fields = MessageFields { frame, spans: &slots };
+                self.dispatch(&first.message, &fields, first.text, recv_ns, out);
+            }
+            self.slots = slots;
+            for &(start, len) in &rest {
+                let text = &frame[start as usize..(start + len) as usize];
+                self.counters.messages += 1;
+                self.on_message(frame, text, recv_ns, out);
+            }
+            self.messages = rest;
+            return;
+        }
+        self.slots = slots;
+        self.messages = rest;
+        self.on_frame_slow(frame, recv_ns, out);
+    }
+
+    /// Validates the frame, then parses each message on its own: decides every reject exactly.
+    fn on_frame_slow(&mut self, frame: &str, recv_ns: u64, out: &mut impl FnMut(FeedEvent)) {
         let mut spans = std::mem::take(&mut self.messages);
         match frame::split(frame, &mut spans) {
             Err(FrameError::Malformed(e)) => {

@@ -3,12 +3,14 @@
 
 pub mod canonical;
 pub mod csv;
+pub mod dump_writer;
 pub mod lseg_dump;
 mod row;
 mod timestamp;
 
 pub use canonical::CanonicalReader;
 pub use csv::{CsvColumns, CsvError, CsvReader};
+pub use dump_writer::DumpWriter;
 pub use lseg_dump::LsegDumpReader;
 
 use crate::feed::{Quarantine, Rejection, Trade};

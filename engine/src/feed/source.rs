@@ -1,0 +1,217 @@
+//! The one interface every feed offers the ingest side: batches of [`FeedItem`]s, then end of stream.
+//!
+//! Replay readers, the simulator and the live LSEG client all implement [`TradeSource`], so the publisher
+//! runs any of them with the same loop:
+//!
+//! ```no_run
+//! # use tickring_engine::feed::source::{FeedItem, Poll, TradeSource};
+//! # fn run(source: &mut dyn TradeSource) -> Result<(), tickring_engine::feed::source::SourceError> {
+//! loop {
+//!     match source.next_batch(64, &mut |item| match item {
+//!         FeedItem::Trade(_trade) => { /* classify and publish */ }
+//!         FeedItem::Rejected(_rejection) => { /* quarantine */ }
+//!         FeedItem::Link(_event) => { /* log */ }
+//!     })? {
+//!         Poll::Ready(_) => {}
+//!         Poll::Idle => std::thread::yield_now(),
+//!         Poll::End => break,
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+use super::replay::{CanonicalReader, CsvReader, LsegDumpReader, ReplayItem};
+use super::{Counters, Rejection, Trade};
+use std::io::{self, BufRead};
+
+/// One thing a feed hands to the ingest side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedItem {
+    Trade(Trade),
+    /// A message that could not become a trade; already counted by the source. Keep it in quarantine.
+    Rejected(Rejection),
+    /// The live connection changed state (nothing for files and the simulator).
+    Link(LinkEvent),
+}
+
+/// Connection changes of a live feed, so consumers can tell a quiet market from a dead link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// Logged in and items requested; `connection` counts connections since start (1 = first).
+    Up { connection: u64 },
+    /// The connection ended; the client reconnects on its own.
+    Down { reason: String },
+}
+
+/// What one [`TradeSource::next_batch`] call achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    /// This many items were handed to the sink (at least one).
+    Ready(usize),
+    /// Nothing is available right now (a live feed between messages, a paced simulator between ticks).
+    /// Sources never block: the caller waits as its own wait policy says.
+    Idle,
+    /// The source is exhausted (end of file, end of the simulated range, client stopped).
+    End,
+}
+
+/// A source that cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("reading the feed: {0}")]
+    Io(#[from] io::Error),
+    /// The live client's thread ended abnormally.
+    #[error("feed client failed: {0}")]
+    Client(String),
+}
+
+/// A feed, seen from the ingest side.
+///
+/// The sink is `&mut dyn FnMut` so that the ingest side can hold any source as `Box<dyn TradeSource>`;
+/// one indirect call per item costs far less than decoding it. Implementations allocate nothing per call
+/// beyond the items themselves.
+pub trait TradeSource: Send {
+    /// Hands at most `max` items (at least 1 is assumed) to `sink`, in feed order.
+    ///
+    /// # Errors
+    /// The source failed for good (an unreadable file, a dead client thread); bad *messages* are never
+    /// errors, they arrive as [`FeedItem::Rejected`].
+    fn next_batch(
+        &mut self,
+        max: usize,
+        sink: &mut dyn FnMut(FeedItem),
+    ) -> Result<Poll, SourceError>;
+
+    /// What the source decoded and refused so far.
+    fn counters(&self) -> Counters;
+
+    /// A short name for logs (`lseg`, `simulator`, `replay`).
+    fn name(&self) -> &'static str;
+}
+
+/// Drains up to `max` items of a replay reader into `sink`.
+fn replay_batch(
+    items: &mut impl Iterator<Item = io::Result<ReplayItem>>,
+    max: usize,
+    sink: &mut dyn FnMut(FeedItem),
+) -> Result<Poll, SourceError> {
+    let mut n = 0;
+    while n < max.max(1) {
+        match items.next() {
+            Some(Ok(ReplayItem::Trade(t))) => sink(FeedItem::Trade(t)),
+            Some(Ok(ReplayItem::Reject(r))) => sink(FeedItem::Rejected(r)),
+            Some(Err(e)) => return Err(e.into()),
+            None if n == 0 => return Ok(Poll::End),
+            None => break,
+        }
+        n += 1;
+    }
+    Ok(Poll::Ready(n))
+}
+
+impl<R: BufRead + Send> TradeSource for LsegDumpReader<R> {
+    fn next_batch(
+        &mut self,
+        max: usize,
+        sink: &mut dyn FnMut(FeedItem),
+    ) -> Result<Poll, SourceError> {
+        replay_batch(self, max, sink)
+    }
+
+    /// The decoder's counters plus the dump lines that never reached it.
+    fn counters(&self) -> Counters {
+        let mut c = self.session().counters().clone();
+        c.merge(self.line_counters());
+        c
+    }
+
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+}
+
+impl<R: BufRead + Send> TradeSource for CanonicalReader<R> {
+    fn next_batch(
+        &mut self,
+        max: usize,
+        sink: &mut dyn FnMut(FeedItem),
+    ) -> Result<Poll, SourceError> {
+        replay_batch(self, max, sink)
+    }
+
+    fn counters(&self) -> Counters {
+        CanonicalReader::counters(self).clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+}
+
+impl<R: BufRead + Send> TradeSource for CsvReader<R> {
+    fn next_batch(
+        &mut self,
+        max: usize,
+        sink: &mut dyn FnMut(FeedItem),
+    ) -> Result<Poll, SourceError> {
+        replay_batch(self, max, sink)
+    }
+
+    fn counters(&self) -> Counters {
+        CsvReader::counters(self).clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::RejectReason;
+
+    fn drain(source: &mut dyn TradeSource, max: usize) -> (Vec<FeedItem>, Vec<Poll>) {
+        let mut items = Vec::new();
+        let mut polls = Vec::new();
+        loop {
+            let p = source.next_batch(max, &mut |i| items.push(i)).unwrap();
+            polls.push(p);
+            if p == Poll::End {
+                return (items, polls);
+            }
+        }
+    }
+
+    #[test]
+    fn replay_readers_yield_batches_then_end() {
+        let text = concat!(
+            r#"{"symbol":"A","ts":1,"price":"1.5","size":1}"#,
+            "\n",
+            r#"{"symbol":"B","ts":2,"price":"NaN","size":1}"#,
+            "\n",
+            r#"{"symbol":"C","ts":3,"price":"2","size":2}"#,
+            "\n"
+        );
+        let mut reader = CanonicalReader::new(text.as_bytes());
+        let (items, polls) = drain(&mut reader, 2);
+        assert_eq!(polls, [Poll::Ready(2), Poll::Ready(1), Poll::End]);
+        assert!(matches!(&items[0], FeedItem::Trade(t) if &*t.symbol == "A"));
+        assert!(
+            matches!(&items[1], FeedItem::Rejected(r) if r.reason == RejectReason::NonFinitePrice)
+        );
+        assert!(matches!(&items[2], FeedItem::Trade(t) if &*t.symbol == "C"));
+        let c = TradeSource::counters(&reader);
+        assert_eq!((c.trades, c.rejected_total()), (2, 1));
+    }
+
+    #[test]
+    fn dump_counters_include_line_rejects() {
+        let text = "not json\n{\"recv_ns\":1,\"frame\":[{\"Type\":\"Ping\"}]}\n";
+        let mut reader = LsegDumpReader::new(text.as_bytes(), crate::mapping::builtin().into());
+        let (items, _) = drain(&mut reader, 8);
+        assert_eq!(items.len(), 1);
+        let c = TradeSource::counters(&reader);
+        assert_eq!((c.rejected(RejectReason::MalformedJson), c.pings, c.frames), (1, 1, 1));
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, run and test tickring. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v curl >/dev/null || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "cargo is missing: install a Rust toolchain (1.89 or newer) first" >&2
+  exit 1
+fi
+# Optional parts installed by their own scripts when present (ClickHouse server, chart page assets).
+for s in scripts/setup-clickhouse.sh scripts/setup-web.sh; do
+  if [ -x "$s" ]; then "$s"; fi
+done
+cargo build --release --locked
