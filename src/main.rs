@@ -20,6 +20,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a feed into the ring: decode, classify sessions, publish from one pinned thread.
+    Ingest(commands::ingest::IngestArgs),
+    /// Candles of a recorded file, as CSV (the aggregation the sinks run, offline).
+    Candles(commands::candles::CandlesArgs),
     /// Record what the live LSEG feed sends into a dump file that replays as live.
     Record(commands::record::RecordArgs),
     /// Which trading session an exchange (or RIC) is in at a moment.
@@ -40,6 +44,10 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Ingest(args) => {
+            commands::ingest::run_ingest(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
+        Command::Candles(args) => commands::candles::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Record(args) => commands::record::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),

@@ -1,6 +1,10 @@
 //! One module per subcommand; each turns arguments into calls on the library crates.
 
 pub mod bench;
+pub mod candles;
+pub mod feeds;
+pub mod ingest;
 pub mod record;
 pub mod session;
 pub mod status;
+pub mod stop_flag;

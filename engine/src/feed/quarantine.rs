@@ -46,6 +46,9 @@ reasons! {
     TimeOutOfRange = "time_out_of_range": "The trade time is impossible or too far from the receive time.",
     MissingDate = "missing_date": "The date source needs a trading date the item does not have.",
     BadDate = "bad_date": "A date or timestamp is not valid.",
+    UnknownExchange = "unknown_exchange": "Neither RDN_EXCHD2, the RIC nor the override table names a known exchange.",
+    BadSymbol = "bad_symbol": "The symbol is empty or too long for the instrument directory.",
+    DirectoryFull = "directory_full": "The ring's instrument directory has no room for a new instrument.",
 }
 
 impl std::fmt::Display for RejectReason {

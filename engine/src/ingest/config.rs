@@ -27,6 +27,8 @@ pub struct IngestConfig {
     pub calendars: Option<PathBuf>,
     /// Where messages that cannot be mapped are kept, one JSON line each with the reason.
     pub quarantine: PathBuf,
+    /// RIC -> MIC table for instruments neither RDN_EXCHD2 nor the RIC suffix place (TOML `[ric]` table).
+    pub exchange_overrides: Option<PathBuf>,
     /// Core the publisher thread is pinned to; none = not pinned.
     pub publisher_core: Option<usize>,
     /// Most ticks handed to the ring in one publish.
@@ -44,10 +46,36 @@ impl Default for IngestConfig {
             mapping: None,
             calendars: None,
             quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
+            exchange_overrides: None,
             publisher_core: Some(0),
             publish_batch: 64,
             lseg: LsegConfig::default(),
             simulator: SimulatorConfig::default(),
         }
+    }
+}
+
+/// A data file named in `[ingest]` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestConfigError {
+    #[error("reading {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Overrides { path: PathBuf, source: crate::instrument::OverrideError },
+}
+
+impl IngestConfig {
+    /// The override table named by `exchange_overrides`, or an empty one.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a valid table.
+    pub fn exchange_overrides(
+        &self,
+    ) -> Result<crate::instrument::ExchangeOverrides, IngestConfigError> {
+        let Some(path) = &self.exchange_overrides else { return Ok(Default::default()) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| IngestConfigError::Io { path: path.clone(), source })?;
+        crate::instrument::ExchangeOverrides::from_toml(&text)
+            .map_err(|source| IngestConfigError::Overrides { path: path.clone(), source })
     }
 }

@@ -1,0 +1,119 @@
+//! Opening the feed a command reads: the simulator, a replay file (LSEG dump, canonical JSON lines, CSV)
+//! or the live LSEG client, as `tuning.toml` or the command line says.
+
+use crate::tuning::Tuning;
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tickring_engine::calendar::Calendars;
+use tickring_engine::feed::lseg::client::LsegClient;
+use tickring_engine::feed::replay::{CanonicalReader, CsvColumns, CsvReader, LsegDumpReader};
+use tickring_engine::feed::simulator::Simulator;
+use tickring_engine::feed::TradeSource;
+use tickring_engine::ingest::{FeedKind, Pacer, Speed};
+use tickring_engine::mapping::{self, Mapping};
+
+/// Which feed to read, overriding `[ingest]`.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// simulator, replay or lseg (default: ingest.feed in tuning.toml; a FILE implies replay).
+    #[arg(long, value_parser = parse_feed)]
+    pub feed: Option<FeedKind>,
+    /// A recorded file to replay.
+    pub file: Option<PathBuf>,
+    /// Format of FILE: lseg (dump of received frames), jsonl (canonical ticks) or csv; guessed if omitted.
+    #[arg(long, value_parser = ["lseg", "jsonl", "csv"])]
+    pub format: Option<String>,
+    /// Replay speed: 1x, 10x, ... or max.
+    #[arg(long, default_value = "max")]
+    pub speed: Speed,
+}
+
+fn parse_feed(s: &str) -> Result<FeedKind, String> {
+    match s {
+        "simulator" => Ok(FeedKind::Simulator),
+        "replay" => Ok(FeedKind::Replay),
+        "lseg" => Ok(FeedKind::Lseg),
+        _ => Err(format!("unknown feed {s:?}: use simulator, replay or lseg")),
+    }
+}
+
+pub fn calendars(tuning: &Tuning) -> Result<Calendars> {
+    match &tuning.ingest.calendars {
+        Some(dir) => Calendars::load_dir(dir)
+            .with_context(|| format!("loading calendars from {}", dir.display())),
+        None => Calendars::builtin().context("loading the built-in calendars"),
+    }
+}
+
+pub fn field_mapping(tuning: &Tuning) -> Result<Arc<Mapping>> {
+    Ok(Arc::new(match &tuning.ingest.mapping {
+        Some(path) => mapping::load(path)
+            .with_context(|| format!("loading the field mapping {}", path.display()))?,
+        None => mapping::builtin(),
+    }))
+}
+
+/// The feed, its pacing and the calendars it was classified with.
+pub fn open_source(
+    tuning: &Tuning,
+    args: &SourceArgs,
+) -> Result<(Box<dyn TradeSource>, Option<Pacer>, Calendars)> {
+    let calendars = calendars(tuning)?;
+    let feed = args.feed.unwrap_or(if args.file.is_some() {
+        FeedKind::Replay
+    } else {
+        tuning.ingest.feed
+    });
+    let source: Box<dyn TradeSource> = match feed {
+        FeedKind::Simulator => Box::new(
+            Simulator::new(&tuning.ingest.simulator, &calendars)
+                .context("starting the simulator")?,
+        ),
+        FeedKind::Replay => {
+            let Some(path) = &args.file else { bail!("replay needs a FILE to read") };
+            open_replay(path, args.format.as_deref(), field_mapping(tuning)?)?
+        }
+        FeedKind::Lseg => Box::new(
+            LsegClient::start(tuning.ingest.lseg.clone(), field_mapping(tuning)?)
+                .context("starting the LSEG client")?,
+        ),
+    };
+    let pacer = if feed == FeedKind::Replay { Pacer::new(args.speed) } else { None };
+    Ok((source, pacer, calendars))
+}
+
+/// A reader for a recorded file; the format is guessed from the extension and the first line if not given.
+pub fn open_replay(
+    path: &Path,
+    format: Option<&str>,
+    mapping: Arc<Mapping>,
+) -> Result<Box<dyn TradeSource>> {
+    let open = || -> Result<BufReader<File>> {
+        Ok(BufReader::new(File::open(path).with_context(|| format!("opening {}", path.display()))?))
+    };
+    let format = match format {
+        Some(f) => f.to_owned(),
+        None => guess_format(path, open()?)?,
+    };
+    Ok(match format.as_str() {
+        "lseg" => Box::new(LsegDumpReader::new(open()?, mapping)),
+        "jsonl" => Box::new(CanonicalReader::new(open()?)),
+        "csv" => Box::new(
+            CsvReader::new(open()?, &CsvColumns::default())
+                .with_context(|| format!("reading the CSV header of {}", path.display()))?,
+        ),
+        other => bail!("unknown replay format {other:?}"),
+    })
+}
+
+fn guess_format(path: &Path, mut reader: impl BufRead) -> Result<String> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        return Ok("csv".into());
+    }
+    let mut first = String::new();
+    reader.read_line(&mut first).with_context(|| format!("reading {}", path.display()))?;
+    Ok(if first.contains("\"frame\"") { "lseg" } else { "jsonl" }.into())
+}
