@@ -8,9 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tickring_engine::feed::Quarantine;
-use tickring_engine::ingest::{
-    pinned::pin_current_thread, run, Classifier, Ended, Pacer, Publisher,
-};
+use tickring_engine::ingest::{pinned::pin_current_thread, run, Classifier, Ended, Publisher};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingStatus};
 
