@@ -173,7 +173,7 @@ impl Server {
         self.feed_stop.store(true, Relaxed);
         if let Some(rt) = self.runtime.take() {
             // Give clients a moment to get their close frames.
-            rt.block_on(tokio::time::sleep(Duration::from_millis(100)));
+            rt.block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
             rt.shutdown_timeout(Duration::from_secs(1));
         }
         if let Some(feed) = self.feed.take() {
