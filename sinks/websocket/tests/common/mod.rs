@@ -30,6 +30,7 @@ impl Ring {
             name: format!("wstest-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)),
             dir: std::env::temp_dir(),
             capacity,
+            max_batch: 1024.min(capacity as usize),
             ..RingConfig::default()
         };
         let _ = std::fs::remove_file(cfg.segment_path());
@@ -136,6 +137,10 @@ pub enum Got {
 }
 
 impl Conn {
+    pub fn from_ws(ws: Client) -> Self {
+        Self { ws, pending: Default::default() }
+    }
+
     pub async fn send(&mut self, v: Value) {
         self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
     }
