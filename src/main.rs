@@ -24,6 +24,24 @@ enum Command {
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
+    /// Sink processes attached to the ring.
+    #[command(subcommand)]
+    Sink(Sink),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Debug, Subcommand)]
+enum Sink {
+    /// Push live trades, prices and candles to websocket clients; serve the live chart page.
+    Websocket(commands::sink_websocket::SinkWebsocketArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Websocket pusher: many clients, tick -> client latency percentiles, messages/s out.
+    Websocket(commands::bench_websocket::BenchWebsocketArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +56,11 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
+        Command::Sink(Sink::Websocket(args)) => {
+            commands::sink_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
+        Command::Bench(Bench::Websocket(args)) => {
+            commands::bench_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
     }
 }

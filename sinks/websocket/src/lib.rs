@@ -2,6 +2,7 @@
 //! many websocket clients, and serves the live chart page. Protocol and limits: docs/websocket.md.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod channel;
 pub mod config;
 pub mod error;
