@@ -123,19 +123,35 @@ fn chart_page_subscribes_and_draws_live_candles_in_headless_chromium() {
 
     let dom = run_chromium(&bin, &["--dump-dom".into()], &url, Duration::from_secs(90));
     let state = attr(&dom, "status", "data-state");
-    let candles: usize = attr(&dom, "status", "data-candles").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let candles: usize =
+        attr(&dom, "status", "data-candles").and_then(|v| v.parse().ok()).unwrap_or(0);
     let subscribed = attr(&dom, "status", "data-subscribed").unwrap_or_default();
     let session = attr(&dom, "session", "data-session").unwrap_or_default();
-    println!("page: state {state:?}, {candles} candles, subscribed {subscribed:?}, session {session:?}");
-    assert_eq!(state.as_deref(), Some("live"), "page status; DOM:\n{}", &dom[..dom.len().min(3000)]);
-    assert!(subscribed.contains("candle.1m.CHT.N") && subscribed.contains("trade.CHT.N"), "{subscribed}");
+    println!(
+        "page: state {state:?}, {candles} candles, subscribed {subscribed:?}, session {session:?}"
+    );
+    assert_eq!(
+        state.as_deref(),
+        Some("live"),
+        "page status; DOM:\n{}",
+        &dom[..dom.len().min(3000)]
+    );
+    assert!(
+        subscribed.contains("candle.1m.CHT.N") && subscribed.contains("trade.CHT.N"),
+        "{subscribed}"
+    );
     assert!(candles >= 15, "drew {candles} candles (20 minutes of history)");
     assert_eq!(session, "regular");
     assert!(dom.contains("<canvas"), "the chart drew into a canvas");
 
     let shot = artifacts().join("chart-page.png");
     let _ = std::fs::remove_file(&shot);
-    run_chromium(&bin, &[format!("--screenshot={}", shot.display())], &url, Duration::from_secs(90));
+    run_chromium(
+        &bin,
+        &[format!("--screenshot={}", shot.display())],
+        &url,
+        Duration::from_secs(90),
+    );
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     println!("screenshot: {} ({size} bytes)", shot.display());
     assert!(size > 10_000, "screenshot written");

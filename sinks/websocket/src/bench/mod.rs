@@ -104,7 +104,6 @@ pub fn run(
             opts,
             &format!("in={rate}/s clients={}", opts.clients),
         );
-        eprintln!("{}", r.line());
         if r.p99_ns < opts.p99_target.as_nanos() as u64 && r.received > 0 {
             held = Some(rate);
         }
@@ -118,7 +117,6 @@ pub fn run(
         opts,
         &format!("in={frozen_rate}/s clients={} (baseline)", opts.clients),
     );
-    eprintln!("{}", base_run.line());
     fleet.add_frozen(opts)?;
     let frozen_run = step(
         &mut producer,
@@ -127,7 +125,6 @@ pub fn run(
         opts,
         &format!("in={frozen_rate}/s clients={} +1 frozen", opts.clients),
     );
-    eprintln!("{}", frozen_run.line());
     report.highest_rate_held = held;
     report.frozen_effect = Some((base_run.p99_ns, frozen_run.p99_ns));
     report.results.push(base_run);
