@@ -30,8 +30,17 @@ enum Command {
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
-    /// Latency and throughput benchmarks against peer transports.
+    /// Sink processes attached to the ring.
+    #[command(subcommand)]
+    Sink(Sink),
+    /// Latency and throughput benchmarks, with peers measured in the same run.
     Bench(commands::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum Sink {
+    /// Push live trades, prices and candles to websocket clients; serve the live chart page.
+    Websocket(commands::sink_websocket::SinkWebsocketArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,6 +60,9 @@ fn main() -> anyhow::Result<()> {
         Command::Record(args) => commands::record::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
-        Command::Bench(args) => commands::bench::run(args),
+        Command::Sink(Sink::Websocket(args)) => {
+            commands::sink_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
+        Command::Bench(args) => commands::bench::run(args, &cli.tuning),
     }
 }

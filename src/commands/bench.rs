@@ -19,6 +19,8 @@ enum BenchCommand {
     /// One-way hop latency (paced) and throughput (flat out) of 64-byte messages between two pinned
     /// cores, for every ring peer, with p99 ratios against the in-process disruptor.
     Ring(Box<RingArgs>),
+    /// The websocket pusher: many clients, tick -> client latency percentiles, messages/s out.
+    Websocket(super::bench_websocket::BenchWebsocketArgs),
     /// The other process of a cross-process peer (started by `bench ring`, not by hand).
     #[command(name = "__child", hide = true)]
     Child {
@@ -76,9 +78,12 @@ struct RingArgs {
     peers: Vec<String>,
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub fn run(args: BenchArgs, tuning: &std::path::Path) -> Result<()> {
     match args.command {
         BenchCommand::Ring(args) => ring(*args),
+        BenchCommand::Websocket(args) => {
+            super::bench_websocket::run(&crate::tuning::Tuning::load(tuning)?, args)
+        }
         BenchCommand::Child { peer, spec } => tickring_bench::run_child(&peer, &spec),
     }
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand; each turns arguments into calls on the library crates.
 
 pub mod bench;
+pub mod bench_websocket;
 pub mod candles;
 pub mod feeds;
 pub mod ingest;
 pub mod record;
 pub mod session;
+pub mod sink_websocket;
 pub mod status;
 pub mod stop_flag;

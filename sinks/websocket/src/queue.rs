@@ -1,0 +1,287 @@
+//! One client's outbound queue: bounded trades (dropped past the bound, with a gap notice), price and candle
+//! updates conflated per key (the latest wins), and a small queue of replies. Filled by the ring reader,
+//! drained by the client's writer task; the lock is held only to push one message or to swap the buffers.
+
+use crate::message;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{watch, Notify};
+
+/// What a conflated update replaces: the same kind, instrument, series and bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConflationKey {
+    /// 0 = price, 1 + series index = candle.
+    pub kind: u8,
+    pub instrument_id: u32,
+    /// The candle's bucket key (0 for prices).
+    pub bucket: u64,
+}
+
+/// Why the server closes a connection: a close code and the reason text sent in the close frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseReason {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Bounds of one queue, from `[websocket]`.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueBounds {
+    pub trades: usize,
+    pub conflated: usize,
+    pub control: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    control: VecDeque<String>,
+    trades: VecDeque<Arc<str>>,
+    conflated: Vec<(ConflationKey, Arc<str>)>,
+    index: HashMap<ConflationKey, usize>,
+    dropped_trades: u64,
+    dropped_updates: u64,
+    /// Some message was dropped or replaced because the queue was at its bound since the last drain.
+    overflowed: bool,
+    close: Option<CloseReason>,
+}
+
+/// What the writer takes out in one go.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Messages in send order: replies first, then a gap notice, then trades, then conflated updates.
+    pub messages: Vec<Arc<str>>,
+    pub overflowed: bool,
+    pub close: Option<CloseReason>,
+}
+
+/// The part of a client shared between its tasks and the ring reader.
+#[derive(Debug)]
+pub struct ClientShared {
+    pub id: u64,
+    bounds: QueueBounds,
+    inner: Mutex<Inner>,
+    /// Wakes the writer when the queue goes from empty to non-empty or a close is requested.
+    pub wake: Notify,
+    /// Set once the connection is over (either side): both tasks stop.
+    pub stop: watch::Sender<bool>,
+    /// The last dispatch that delivered to this client (a client on both `trade.X` and `trade.*` gets each
+    /// event once).
+    last_dispatch: AtomicU64,
+    /// Counters of this client, summed into the server's.
+    pub dropped_total: AtomicU64,
+    pub conflated_total: AtomicU64,
+}
+
+/// A push that did not fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Push {
+    Queued,
+    Dropped,
+    Replaced,
+}
+
+impl ClientShared {
+    pub fn new(id: u64, bounds: QueueBounds) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            bounds,
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+            stop: watch::Sender::new(false),
+            last_dispatch: AtomicU64::new(0),
+            dropped_total: AtomicU64::new(0),
+            conflated_total: AtomicU64::new(0),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave the queue inconsistent in a way that matters more
+        // than losing the client, so a poisoned lock is taken over.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// True once per dispatch id: the caller delivers only then.
+    pub fn first_in_dispatch(&self, dispatch: u64) -> bool {
+        self.last_dispatch.swap(dispatch, Relaxed) != dispatch
+    }
+
+    /// Queues a trade; past the bound it is dropped and counted for the next gap notice.
+    pub fn push_trade(&self, msg: &Arc<str>) -> Push {
+        let mut q = self.lock();
+        if q.close.is_some() {
+            return Push::Dropped;
+        }
+        if q.trades.len() >= self.bounds.trades {
+            q.dropped_trades += 1;
+            q.overflowed = true;
+            drop(q);
+            self.dropped_total.fetch_add(1, Relaxed);
+            return Push::Dropped;
+        }
+        let was_empty = q.is_empty();
+        q.trades.push_back(Arc::clone(msg));
+        drop(q);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Push::Queued
+    }
+
+    /// Queues a price or candle update, replacing a queued one with the same key.
+    pub fn push_conflated(&self, key: ConflationKey, msg: &Arc<str>) -> Push {
+        let mut q = self.lock();
+        if q.close.is_some() {
+            return Push::Dropped;
+        }
+        if let Some(&i) = q.index.get(&key) {
+            // Replacing is normal when several updates of one key arrive between two drains; it is not
+            // by itself a sign of a slow client, so `overflowed` stays as it is.
+            q.conflated[i].1 = Arc::clone(msg);
+            drop(q);
+            self.conflated_total.fetch_add(1, Relaxed);
+            return Push::Replaced;
+        }
+        if q.conflated.len() >= self.bounds.conflated {
+            q.dropped_updates += 1;
+            q.overflowed = true;
+            drop(q);
+            self.dropped_total.fetch_add(1, Relaxed);
+            return Push::Dropped;
+        }
+        let was_empty = q.is_empty();
+        let i = q.conflated.len();
+        q.conflated.push((key, Arc::clone(msg)));
+        q.index.insert(key, i);
+        drop(q);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Push::Queued
+    }
+
+    /// Queues a reply, snapshot or notice. `false` when the control queue is full (the client is not
+    /// reading what it asks for): the caller closes the connection.
+    pub fn push_control(&self, msg: String) -> bool {
+        let mut q = self.lock();
+        if q.control.len() >= self.bounds.control {
+            return false;
+        }
+        let was_empty = q.is_empty();
+        q.control.push_back(msg);
+        drop(q);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    /// Asks the writer to send what is queued, then a close frame, and stop. The first reason wins.
+    pub fn request_close(&self, code: u16, reason: impl Into<String>) {
+        let mut q = self.lock();
+        if q.close.is_none() {
+            q.close = Some(CloseReason { code, reason: reason.into() });
+        }
+        drop(q);
+        self.wake.notify_one();
+    }
+
+    pub fn close_requested(&self) -> bool {
+        self.lock().close.is_some()
+    }
+
+    /// Takes everything queued.
+    pub fn drain(&self) -> Drained {
+        let mut q = self.lock();
+        let (control, trades, conflated) = (
+            std::mem::take(&mut q.control),
+            std::mem::take(&mut q.trades),
+            std::mem::take(&mut q.conflated),
+        );
+        q.index.clear();
+        let (dropped, dropped_updates) =
+            (std::mem::take(&mut q.dropped_trades), std::mem::take(&mut q.dropped_updates));
+        let overflowed = std::mem::take(&mut q.overflowed);
+        let close = q.close.clone();
+        drop(q);
+        let mut messages = Vec::with_capacity(control.len() + trades.len() + conflated.len() + 1);
+        messages.extend(control.into_iter().map(Arc::from));
+        if dropped > 0 || dropped_updates > 0 {
+            messages.push(Arc::from(message::slow_gap(dropped, dropped_updates)));
+        }
+        messages.extend(trades);
+        messages.extend(conflated.into_iter().map(|(_, m)| m));
+        Drained { messages, overflowed, close }
+    }
+}
+
+impl Inner {
+    fn is_empty(&self) -> bool {
+        self.control.is_empty() && self.trades.is_empty() && self.conflated.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(trades: usize, conflated: usize) -> Arc<ClientShared> {
+        ClientShared::new(1, QueueBounds { trades, conflated, control: 4 })
+    }
+
+    fn key(instrument_id: u32) -> ConflationKey {
+        ConflationKey { kind: 0, instrument_id, bucket: 0 }
+    }
+
+    #[test]
+    fn trades_past_the_bound_are_dropped_and_reported_once() {
+        let c = client(2, 8);
+        let m: Arc<str> = Arc::from("{\"t\":1}");
+        assert_eq!(c.push_trade(&m), Push::Queued);
+        assert_eq!(c.push_trade(&m), Push::Queued);
+        assert_eq!(c.push_trade(&m), Push::Dropped);
+        assert_eq!(c.push_trade(&m), Push::Dropped);
+        let d = c.drain();
+        assert!(d.overflowed);
+        assert_eq!(d.messages.len(), 3);
+        let gap: serde_json::Value = serde_json::from_str(&d.messages[0]).expect("json");
+        assert_eq!((gap["type"].as_str(), gap["dropped"].as_u64()), (Some("gap"), Some(2)));
+        let d = c.drain();
+        assert!(d.messages.is_empty() && !d.overflowed);
+    }
+
+    #[test]
+    fn updates_with_one_key_conflate_and_keep_their_place() {
+        let c = client(8, 8);
+        for (k, v) in [(1, "a"), (2, "b"), (1, "c")] {
+            c.push_conflated(key(k), &Arc::from(v));
+        }
+        let d = c.drain();
+        let got: Vec<&str> = d.messages.iter().map(|m| &**m).collect();
+        assert_eq!(got, ["c", "b"]);
+        assert_eq!(c.conflated_total.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn replies_come_first_and_a_full_control_queue_refuses() {
+        let c = client(8, 8);
+        c.push_trade(&Arc::from("t"));
+        for i in 0..4 {
+            assert!(c.push_control(format!("r{i}")));
+        }
+        assert!(!c.push_control("r4".into()));
+        let d = c.drain();
+        assert_eq!(&*d.messages[0], "r0");
+        assert_eq!(&*d.messages[4], "t");
+    }
+
+    #[test]
+    fn close_stops_further_pushes_and_is_kept() {
+        let c = client(8, 8);
+        c.request_close(1008, "first");
+        c.request_close(1011, "second");
+        assert_eq!(c.push_trade(&Arc::from("t")), Push::Dropped);
+        let d = c.drain();
+        assert_eq!(d.close.map(|r| r.reason), Some("first".to_string()));
+    }
+}
