@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks to build, run and test tickring. Idempotent.
+# Installs what a fresh Debian 12 machine lacks to build, run and test tickring (system packages, the chart
+# page's library, a browser for its test). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +16,6 @@ if ! command -v cargo >/dev/null; then
   echo "cargo is missing: install a Rust toolchain (1.89 or newer) first" >&2
   exit 1
 fi
-# Optional parts installed by their own scripts when present (ClickHouse server, chart page assets).
-for s in scripts/setup-clickhouse.sh scripts/setup-web.sh; do
-  if [ -x "$s" ]; then "$s"; fi
-done
-cargo build --release --locked
+command -v npm >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+# The chart page's charting library and the browser for its test.
+scripts/setup-web.sh
