@@ -16,6 +16,7 @@
 pub mod affinity;
 pub mod clock;
 pub mod histogram;
+pub mod ingest;
 pub mod message;
 pub mod peers;
 pub mod report;

@@ -19,6 +19,9 @@ enum BenchCommand {
     /// One-way hop latency (paced) and throughput (flat out) of 64-byte messages between two pinned
     /// cores, for every ring peer, with p99 ratios against the in-process disruptor.
     Ring(Box<RingArgs>),
+    /// Feed messages decoded, mapped, classified and published into the ring on one core, per second;
+    /// rows `lseg-json`, `jsonl` and `session-lookup`.
+    Ingest(IngestArgs),
     /// The websocket pusher: many clients, tick -> client latency percentiles, messages/s out.
     Websocket(super::bench_websocket::BenchWebsocketArgs),
     /// The other process of a cross-process peer (started by `bench ring`, not by hand).
@@ -81,6 +84,7 @@ struct RingArgs {
 pub fn run(args: BenchArgs, tuning: &std::path::Path) -> Result<()> {
     match args.command {
         BenchCommand::Ring(args) => ring(*args),
+        BenchCommand::Ingest(args) => ingest(&args),
         BenchCommand::Websocket(args) => {
             super::bench_websocket::run(&crate::tuning::Tuning::load(tuning)?, args)
         }
@@ -155,6 +159,37 @@ fn ring(args: RingArgs) -> Result<()> {
             eprintln!("peer {name} failed: {err:#}");
         }
         bail!("{} of {} peers failed", run.failures.len(), peers.len());
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+struct IngestArgs {
+    /// 200 k messages per row instead of 2 M.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the JSON report [default: bench-results/ingest.json].
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Core the measuring thread is pinned to.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    core: usize,
+}
+
+fn ingest(args: &IngestArgs) -> Result<()> {
+    let preset = if args.quick {
+        tickring_bench::ingest::IngestBenchConfig::quick()
+    } else {
+        tickring_bench::ingest::IngestBenchConfig::full()
+    };
+    let cfg = tickring_bench::ingest::IngestBenchConfig { core: args.core, ..preset };
+    let run = tickring_bench::ingest::run_ingest(&cfg)?;
+    println!("{}", run.report.table("lseg-json"));
+    let json = args.json.clone().unwrap_or_else(|| PathBuf::from("bench-results/ingest.json"));
+    let dir =
+        json.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    for path in write_outputs(&run, &json, dir)? {
+        println!("wrote {}", path.display());
     }
     Ok(())
 }
