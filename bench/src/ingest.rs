@@ -82,7 +82,7 @@ fn remove(ring: &RingConfig) {
 }
 
 fn ric(i: usize) -> String {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         format!("SYM{i}.O")
     } else {
         format!("SYM{i}.N")
