@@ -4,6 +4,12 @@
 //! Rows: `lseg-json` (LSEG Update frames with a realistic field set), `jsonl` (canonical tick lines) and
 //! `session-lookup` (the cached per-exchange session clock). Latencies are per message, averaged over
 //! batches of [`BATCH`] (one clock read per batch keeps the clock out of the measured cost).
+//!
+//! Two more rows answer where a feed connection's frames should be decoded when several connections feed
+//! one publisher through the in-process disruptor: `fanin-decode-in-feed` (the feed thread decodes, the
+//! publisher classifies and publishes: [`FanIn`]) and `fanin-decode-on-publisher` (the feed thread hands
+//! raw frames over, the pinned publisher decodes them too). Their latency column is the publisher's cost
+//! per message; compare their throughput.
 
 use crate::affinity::pin_current_thread;
 use crate::clock::now_ns;
@@ -15,8 +21,9 @@ use std::sync::Arc;
 use tickring_engine::calendar::Calendars;
 use tickring_engine::feed::lseg::{FeedEvent, LsegSession};
 use tickring_engine::feed::replay::CanonicalReader;
+use tickring_engine::feed::{Counters, SourceError};
 use tickring_engine::feed::{FeedItem, Poll, Quarantine, TradeSource};
-use tickring_engine::ingest::{Classifier, Publisher};
+use tickring_engine::ingest::{Classifier, FanIn, Publisher};
 use tickring_engine::{mapping, Exchange, InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingConfig, WaitStrategy};
 
@@ -53,6 +60,8 @@ pub fn run_ingest(cfg: &IngestBenchConfig) -> Result<RingRun> {
         lseg_json(cfg, &calendars)?,
         jsonl(cfg, &calendars)?,
         session_lookup(cfg, &calendars)?,
+        fanin_decode_in_feed(cfg, &calendars)?,
+        fanin_decode_on_publisher(cfg, &calendars)?,
     ];
     let results = measurements.iter().map(crate::report::BenchResult::from_measurement).collect();
     Ok(RingRun {
@@ -224,4 +233,140 @@ fn record_batch(h: &mut LatencyHistogram, batch_ns: u64, n: usize) {
     for _ in 0..n {
         h.record(per.max(1));
     }
+}
+
+fn frames(cfg: &IngestBenchConfig) -> Arc<Vec<String>> {
+    Arc::new((0..cfg.messages.min(100_000)).map(lseg_frame).collect())
+}
+
+fn lseg_session() -> LsegSession {
+    let mut session = LsegSession::new(Arc::new(mapping::builtin()));
+    for s in 0..SYMBOLS {
+        session.expect_item(3 + s as i64, &ric(s));
+    }
+    session
+}
+
+/// A feed connection replaying frames from memory, decoding them itself.
+struct DecodingFeed {
+    session: LsegSession,
+    frames: Arc<Vec<String>>,
+    next: usize,
+    total: usize,
+}
+
+impl TradeSource for DecodingFeed {
+    fn next_batch(
+        &mut self,
+        max: usize,
+        sink: &mut dyn FnMut(FeedItem),
+    ) -> Result<Poll, SourceError> {
+        if self.next >= self.total {
+            return Ok(Poll::End);
+        }
+        let n = max.min(self.total - self.next);
+        for k in 0..n {
+            let frame = &self.frames[(self.next + k) % self.frames.len()];
+            self.session.on_frame(frame, OPEN_NS, &mut |e| {
+                if let FeedEvent::Trade(t) = e {
+                    sink(FeedItem::Trade(t));
+                }
+            });
+        }
+        self.next += n;
+        Ok(Poll::Ready(n))
+    }
+
+    fn counters(&self) -> Counters {
+        self.session.counters().clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "bench-decoding-feed"
+    }
+}
+
+fn fanin_decode_in_feed(cfg: &IngestBenchConfig, calendars: &Calendars) -> Result<Measurement> {
+    let (mut publisher, ring) = publisher(calendars, "fanin-feed")?;
+    let feed =
+        DecodingFeed { session: lseg_session(), frames: frames(cfg), next: 0, total: cfg.messages };
+    let mut fan =
+        FanIn::start(vec![Box::new(feed)], 4096, BATCH).context("starting the feed thread")?;
+    let mut latency = LatencyHistogram::new();
+    let start = now_ns();
+    loop {
+        let t0 = now_ns();
+        let poll = fan.next_batch(BATCH, &mut |item| publisher.on_item(item))?;
+        publisher.flush();
+        match poll {
+            Poll::Ready(n) => record_batch(&mut latency, now_ns() - t0, n),
+            Poll::Idle => std::hint::spin_loop(),
+            Poll::End => break,
+        }
+    }
+    let elapsed = now_ns() - start;
+    let published = publisher.counters().published;
+    remove(&ring);
+    anyhow::ensure!(published == cfg.messages as u64, "published {published} of {}", cfg.messages);
+    Ok(Measurement {
+        name: "fanin-decode-in-feed".into(),
+        latency,
+        throughput: Throughput { messages: published, elapsed_ns: elapsed },
+    })
+}
+
+fn fanin_decode_on_publisher(
+    cfg: &IngestBenchConfig,
+    calendars: &Calendars,
+) -> Result<Measurement> {
+    use disruptor::{build_single_producer, BusySpin, Polling, Producer as _};
+    let (mut publisher, ring) = publisher(calendars, "fanin-pub")?;
+    let frames = frames(cfg);
+    let mut session = lseg_session();
+    // The slot carries a handle to a received frame (its index), as a feed thread would pass its buffer.
+    let (mut poller, builder) =
+        build_single_producer(4096, || usize::MAX, BusySpin).new_event_poller();
+    let mut producer = builder.build();
+    let total = cfg.messages;
+    let feed = std::thread::Builder::new().name("feed-raw".into()).spawn(move || {
+        for i in 0..total {
+            producer.publish(|slot| *slot = i);
+        }
+    })?;
+    let mut latency = LatencyHistogram::new();
+    let start = now_ns();
+    let mut done = 0usize;
+    while done < total {
+        let t0 = now_ns();
+        let mut n = 0;
+        match poller.take(BATCH as u64) {
+            Ok(mut events) => {
+                for &i in &mut events {
+                    session.on_frame(&frames[i % frames.len()], OPEN_NS, &mut |e| {
+                        if let FeedEvent::Trade(t) = e {
+                            publisher.on_item(FeedItem::Trade(t));
+                        }
+                    });
+                    n += 1;
+                }
+            }
+            Err(Polling::NoEvents) => std::hint::spin_loop(),
+            Err(Polling::Shutdown) => break,
+        }
+        publisher.flush();
+        if n > 0 {
+            record_batch(&mut latency, now_ns() - t0, n);
+            done += n;
+        }
+    }
+    let elapsed = now_ns() - start;
+    feed.join().map_err(|_| anyhow::anyhow!("the feed thread panicked"))?;
+    let published = publisher.counters().published;
+    remove(&ring);
+    anyhow::ensure!(published == cfg.messages as u64, "published {published} of {}", cfg.messages);
+    Ok(Measurement {
+        name: "fanin-decode-on-publisher".into(),
+        latency,
+        throughput: Throughput { messages: published, elapsed_ns: elapsed },
+    })
 }

@@ -2,11 +2,13 @@
 
 pub mod classify;
 pub mod config;
+pub mod fan_in;
 pub mod pace;
 pub mod pinned;
 pub mod publisher;
 
 pub use classify::{Classifier, ClassifyStats, Unclassified};
 pub use config::{FeedKind, IngestConfig};
+pub use fan_in::FanIn;
 pub use pace::{Pacer, Speed};
 pub use publisher::{run, Ended, IngestCounters, Publisher};
