@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod metrics;
 mod tuning;
 
 use clap::{Parser, Subcommand};

@@ -31,7 +31,7 @@ fn ingest(fixture: &str, tag: &str) -> Run {
     std::fs::write(
         &tuning,
         format!(
-            "[ring]\nname = \"{ring_name}\"\ncapacity = 4096\nmax_batch = 1024\n[ingest]\nquarantine = \"{}\"\npublisher_core = 0\n",
+            "[ring]\nname = \"{ring_name}\"\ncapacity = 4096\nmax_batch = 1024\n[ingest]\nquarantine = \"{}\"\npublisher_core = 0\nmetrics = \"\"\n",
             quarantine.display()
         ),
     )

@@ -6,9 +6,12 @@ use super::stop_flag::on_interrupt;
 use crate::tuning::Tuning;
 use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickring_engine::feed::Quarantine;
-use tickring_engine::ingest::{pinned::pin_current_thread, run, Classifier, Ended, Publisher};
+use tickring_engine::ingest::{
+    pinned::pin_current_thread, run, Classifier, Ended, IngestCounters, Publisher,
+};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingStatus};
 
@@ -39,7 +42,12 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
     tracing::info!(ring = %tuning.ring.name, epoch = producer.epoch(), feed = source.name(), "publishing");
     let core = tuning.ingest.publisher_core;
     let batch = tuning.ingest.publish_batch;
-    let thread_stop = std::sync::Arc::clone(&stop);
+    let shared = Arc::new(Mutex::new(IngestCounters::default()));
+    if !tuning.ingest.metrics.is_empty() {
+        serve_metrics(&tuning.ingest.metrics, tuning.ring.clone(), Arc::clone(&shared))?;
+    }
+    let thread_counters = Arc::clone(&shared);
+    let thread_stop = Arc::clone(&stop);
     let publisher = std::thread::Builder::new().name("publisher".into()).spawn(move || {
         if let Some(core) = core {
             if let Err(e) = pin_current_thread(core) {
@@ -47,6 +55,7 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
             }
         }
         let mut publisher = Publisher::new(producer, classifier, quarantine, batch);
+        publisher.share_counters(thread_counters);
         let ended = run(source.as_mut(), &mut publisher, &thread_stop, pacer, batch);
         (ended, publisher, source.counters())
     })?;
@@ -91,4 +100,63 @@ fn progress_bar(tuning: &Tuning) -> indicatif::ProgressBar {
     bar.set_message(tuning.ring.name.clone());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+fn serve_metrics(
+    addr: &str,
+    ring: tickring_ipc::RingConfig,
+    counters: Arc<Mutex<IngestCounters>>,
+) -> Result<()> {
+    use crate::metrics::{family, render_ring};
+    use std::fmt::Write as _;
+    crate::metrics::serve(addr, move || {
+        let c = counters.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut out = String::new();
+        for (name, help, value) in [
+            ("tickring_ingest_received_total", "Feed items handed to the publisher.", c.received),
+            ("tickring_ingest_published_total", "Ticks published into the ring.", c.published),
+            (
+                "tickring_ingest_out_of_order_total",
+                "Trades older than one already seen for the instrument.",
+                c.out_of_order,
+            ),
+            (
+                "tickring_ingest_outside_calendar_total",
+                "Trades outside the years the calendar covers.",
+                c.outside_calendar,
+            ),
+            ("tickring_ingest_instruments", "Instruments in the ring's directory.", c.instruments),
+            (
+                "tickring_ingest_link_downs_total",
+                "Times the live feed connection dropped.",
+                c.link_downs,
+            ),
+            (
+                "tickring_ingest_quarantine_write_errors_total",
+                "Quarantine lines that could not be written.",
+                c.quarantine_write_errors,
+            ),
+        ] {
+            family(
+                &mut out,
+                name,
+                if name.ends_with("_total") { "counter" } else { "gauge" },
+                help,
+            );
+            let _ = writeln!(out, "{name} {value}");
+        }
+        family(
+            &mut out,
+            "tickring_ingest_rejected_total",
+            "counter",
+            "Messages quarantined, by reason.",
+        );
+        for (reason, n) in &c.rejected {
+            let _ = writeln!(out, "tickring_ingest_rejected_total{{reason=\"{reason}\"}} {n}");
+        }
+        if let Ok(status) = RingStatus::read::<Tick, InstrumentEntry>(&ring) {
+            render_ring(&mut out, &status);
+        }
+        out
+    })
 }

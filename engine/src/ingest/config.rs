@@ -33,6 +33,8 @@ pub struct IngestConfig {
     pub publisher_core: Option<usize>,
     /// Most ticks handed to the ring in one publish.
     pub publish_batch: usize,
+    /// Address of the Prometheus endpoint (`GET /metrics`); empty = not served.
+    pub metrics: String,
     /// The live LSEG client (`[ingest.lseg]`).
     pub lseg: LsegConfig,
     /// The simulator (`[ingest.simulator]`).
@@ -49,6 +51,7 @@ impl Default for IngestConfig {
             exchange_overrides: None,
             publisher_core: Some(0),
             publish_batch: 64,
+            metrics: "127.0.0.1:9101".into(),
             lseg: LsegConfig::default(),
             simulator: SimulatorConfig::default(),
         }

@@ -11,6 +11,7 @@ use crate::wire::InstrumentEntry;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tickring_ipc::{clock::realtime_ns, Producer};
 
 /// What the publisher did, for logs, `tickring status` and tests.
@@ -38,6 +39,8 @@ pub struct Publisher<W: Write> {
     batch: Vec<Tick>,
     batch_limit: usize,
     counters: IngestCounters,
+    /// Shared copy of the counters for other threads (metrics), refreshed at most every 100 ms.
+    snapshot: Option<(Arc<Mutex<IngestCounters>>, u64)>,
 }
 
 impl<W: Write> Publisher<W> {
@@ -55,6 +58,26 @@ impl<W: Write> Publisher<W> {
             batch: Vec::with_capacity(batch_limit),
             batch_limit,
             counters: IngestCounters::default(),
+            snapshot: None,
+        }
+    }
+
+    /// Keeps `shared` up to date with the counters (at most every 100 ms, on publish).
+    pub fn share_counters(&mut self, shared: Arc<Mutex<IngestCounters>>) {
+        self.snapshot = Some((shared, 0));
+    }
+
+    fn refresh_snapshot(&mut self, now: u64, force: bool) {
+        let due = match &self.snapshot {
+            Some((_, last)) => force || now.saturating_sub(*last) >= 100_000_000,
+            None => false,
+        };
+        if due {
+            let counters = self.counters();
+            if let Some((shared, last)) = &mut self.snapshot {
+                *shared.lock().unwrap_or_else(|p| p.into_inner()) = counters;
+                *last = now;
+            }
         }
     }
 
@@ -116,6 +139,7 @@ impl<W: Write> Publisher<W> {
         self.producer.publish_batch(&self.batch);
         self.counters.published += self.batch.len() as u64;
         self.batch.clear();
+        self.refresh_snapshot(now, false);
     }
 
     pub fn counters(&self) -> IngestCounters {
@@ -130,6 +154,7 @@ impl<W: Write> Publisher<W> {
 
     fn finish(&mut self) {
         self.flush();
+        self.refresh_snapshot(realtime_ns(), true);
         if let Err(e) = self.quarantine.flush() {
             tracing::error!(error = %e, "could not flush the quarantine file");
         }
