@@ -31,6 +31,8 @@ enum Command {
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
+    /// `status`, refreshed live, with publish and consume rates.
+    Top(commands::status::TopArgs),
     /// Sink processes attached to the ring.
     #[command(subcommand)]
     Sink(Sink),
@@ -61,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Record(args) => commands::record::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
+        Command::Top(args) => commands::status::top(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Sink(Sink::Websocket(args)) => {
             commands::sink_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
         }

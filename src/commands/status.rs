@@ -12,13 +12,53 @@ pub struct StatusArgs {
     json: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    /// Refresh period in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    interval_ms: u64,
+}
+
+fn read(tuning: &Tuning) -> Result<RingStatus> {
+    RingStatus::read::<Tick, InstrumentEntry>(&tuning.ring)
+        .with_context(|| format!("reading ring '{}'", tuning.ring.name))
+}
+
 pub fn run(tuning: &Tuning, args: StatusArgs) -> Result<()> {
-    let status = RingStatus::read::<Tick, InstrumentEntry>(&tuning.ring)
-        .with_context(|| format!("reading ring '{}'", tuning.ring.name))?;
+    let status = read(tuning)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(());
     }
+    print_status(&status, None, 0.0);
+    Ok(())
+}
+
+/// `tickring top`: the status table, refreshed, with publish and commit rates.
+pub fn top(tuning: &Tuning, args: TopArgs) -> Result<()> {
+    let stop = super::stop_flag::on_interrupt()?;
+    let mut previous: Option<(RingStatus, std::time::Instant)> = None;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let status = read(tuning)?;
+        let now = std::time::Instant::now();
+        print!("\x1b[2J\x1b[H");
+        let secs = previous.as_ref().map_or(0.0, |(_, t)| now.duration_since(*t).as_secs_f64());
+        print_status(&status, previous.as_ref().map(|(s, _)| s), secs);
+        previous = Some((status, now));
+        std::thread::sleep(std::time::Duration::from_millis(args.interval_ms.max(100)));
+    }
+    Ok(())
+}
+
+fn rate(now: u64, before: Option<u64>, secs: f64) -> String {
+    match before {
+        Some(b) if secs > 0.0 && now >= b => format!("{:.0}/s", (now - b) as f64 / secs),
+        _ => "-".into(),
+    }
+}
+
+fn print_status(status: &RingStatus, previous: Option<&RingStatus>, secs: f64) {
+    let same_epoch = previous.filter(|p| p.epoch == status.epoch);
     println!(
         "ring {}  epoch {}  capacity {}  published {}  producer pid {} {} ({}, heartbeat {} ms ago)",
         status.name,
@@ -31,16 +71,22 @@ pub fn run(tuning: &Tuning, args: StatusArgs) -> Result<()> {
         status.producer_heartbeat_age_ms,
     );
     println!(
-        "producer stalls {}  evicted consumers {}  instruments {}",
-        status.producer_stalls, status.evictions, status.directory_len
+        "publish rate {}  producer stalls {}  evicted consumers {}  instruments {}",
+        rate(status.published, same_epoch.map(|p| p.published), secs),
+        status.producer_stalls,
+        status.evictions,
+        status.directory_len
     );
     println!(
-        "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>9}",
-        "consumer", "policy", "state", "pid", "alive", "cursor", "lag", "missed", "hb_ms"
+        "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
+        "consumer", "policy", "state", "pid", "alive", "cursor", "lag", "rate", "missed", "hb_ms"
     );
     for c in &status.consumers {
+        let before = same_epoch
+            .and_then(|p| p.consumers.iter().find(|x| x.name == c.name))
+            .map(|x| x.cursor);
         println!(
-            "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>9}",
+            "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
             c.name,
             if c.gating { "gating" } else { "non-gating" },
             c.state,
@@ -48,9 +94,9 @@ pub fn run(tuning: &Tuning, args: StatusArgs) -> Result<()> {
             c.alive,
             c.cursor,
             c.lag,
+            rate(c.cursor, before, secs),
             c.missed,
             c.heartbeat_age_ms
         );
     }
-    Ok(())
 }
