@@ -24,6 +24,15 @@ enum Command {
     Session(commands::session::SessionArgs),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
+    /// Processes that read the ring and store or forward it.
+    #[command(subcommand)]
+    Sink(SinkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SinkCommand {
+    /// Ticks, candles and latest prices into ClickHouse, lossless and without duplicates.
+    Clickhouse(commands::sink_clickhouse::ClickhouseArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +47,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
+        Command::Sink(SinkCommand::Clickhouse(args)) => {
+            commands::sink_clickhouse::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
     }
 }

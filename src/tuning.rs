@@ -5,12 +5,14 @@ use serde::Deserialize;
 use std::path::Path;
 use tickring_engine::ingest::IngestConfig;
 use tickring_ipc::RingConfig;
+use tickring_sink_clickhouse::ClickhouseConfig;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Tuning {
     pub ring: RingConfig,
     pub ingest: IngestConfig,
+    pub clickhouse: ClickhouseConfig,
 }
 
 impl Tuning {
@@ -24,6 +26,7 @@ impl Tuning {
     pub fn parse(text: &str) -> Result<Self> {
         let tuning: Self = toml::from_str(text)?;
         tuning.ring.validate()?;
+        tuning.clickhouse.validate()?;
         Ok(tuning)
     }
 }

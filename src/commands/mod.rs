@@ -1,4 +1,5 @@
 //! One module per subcommand; each turns arguments into calls on the library crates.
 
 pub mod session;
+pub mod sink_clickhouse;
 pub mod status;
