@@ -35,6 +35,8 @@ pub struct ClickhouseConfig {
     /// Candle series written (`1s`, `1m`, `1h`, `1d`, and `1d-regular` style scopes).
     pub candle_series: Vec<Series>,
     /// A bucket closes on the clock this long after its end (ticks still in flight may amend it until then).
+    /// The clock is feed time: the newest event time read, running on with the wall clock while the feed
+    /// is quiet.
     pub candle_grace_ms: u64,
     /// Also write still-open candles at each flush (replaced by later versions), so the current minute,
     /// hour and day are visible before they close.

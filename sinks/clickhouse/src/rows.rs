@@ -105,70 +105,70 @@ impl StoredTick {
     }
 }
 
-/// One row of a `candles_*` table. The first column is the bucket start (`DateTime`) for intraday tables
-/// and the trading day (`Date`) for `candles_1d`; both are sent as the number RowBinary expects.
-#[derive(Debug, Row, Serialize)]
-pub struct CandleRow<'a> {
-    pub bucket: BucketValue,
-    pub symbol: &'a str,
-    pub exchange: &'a str,
-    pub scope: i8,
-    pub open: i64,
-    pub high: i64,
-    pub low: i64,
-    pub close: i64,
-    pub volume: i64,
-    pub trades: u64,
-    pub turnover: i128,
-    pub vwap: i64,
-    pub first_seq: u64,
-    pub last_seq: u64,
-    pub version: u32,
-    pub closed: u8,
-    pub rev: u64,
-}
-
-/// `DateTime` (u32 seconds) or `Date` (u16 days): serialized as whichever the bucket is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BucketValue {
-    DateTime(u32),
-    Date(u16),
-}
-
-impl Serialize for BucketValue {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Self::DateTime(secs) => s.serialize_u32(secs),
-            Self::Date(days) => s.serialize_u16(days),
+macro_rules! candle_row {
+    ($(#[$doc:meta])* $name:ident, $bucket:ident: $ty:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Row, Serialize)]
+        pub struct $name<'a> {
+            pub $bucket: $ty,
+            pub symbol: &'a str,
+            pub exchange: &'a str,
+            pub scope: i8,
+            pub open: i64,
+            pub high: i64,
+            pub low: i64,
+            pub close: i64,
+            pub volume: i64,
+            pub trades: u64,
+            pub turnover: i128,
+            pub vwap: i64,
+            pub first_seq: u64,
+            pub last_seq: u64,
+            pub version: u32,
+            pub closed: u8,
+            pub rev: u64,
         }
-    }
+
+        impl<'a> $name<'a> {
+            pub fn new($bucket: $ty, c: &Candle, rev: u64, symbol: &'a str, exchange: &'a str) -> Self {
+                Self {
+                    $bucket,
+                    symbol,
+                    exchange,
+                    scope: c.series.scope as i8,
+                    open: c.open.raw(),
+                    high: c.high.raw(),
+                    low: c.low.raw(),
+                    close: c.close.raw(),
+                    volume: c.volume.raw(),
+                    trades: c.trades,
+                    turnover: c.turnover.raw(),
+                    vwap: c.vwap.raw(),
+                    first_seq: c.first_seq,
+                    last_seq: c.last_seq,
+                    version: c.version,
+                    closed: u8::from(c.closed),
+                    rev,
+                }
+            }
+        }
+    };
 }
 
-impl<'a> CandleRow<'a> {
-    pub fn new(c: &Candle, rev: u64, symbol: &'a str, exchange: &'a str) -> Self {
-        let bucket = match c.bucket {
-            Bucket::Start(ns) => BucketValue::DateTime(datetime(ns)),
-            Bucket::TradingDay(day) => BucketValue::Date(date(day)),
-        };
-        Self {
-            bucket,
-            symbol,
-            exchange,
-            scope: c.series.scope as i8,
-            open: c.open.raw(),
-            high: c.high.raw(),
-            low: c.low.raw(),
-            close: c.close.raw(),
-            volume: c.volume.raw(),
-            trades: c.trades,
-            turnover: c.turnover.raw(),
-            vwap: c.vwap.raw(),
-            first_seq: c.first_seq,
-            last_seq: c.last_seq,
-            version: c.version,
-            closed: u8::from(c.closed),
-            rev,
-        }
+candle_row!(
+    /// One row of `candles_1s` / `candles_1m` / `candles_1h`: the UTC bucket start (`DateTime`) first.
+    IntradayCandleRow, bucket: u32
+);
+candle_row!(
+    /// One row of `candles_1d`: the exchange trading day (`Date`) first.
+    DailyCandleRow, trading_day: u16
+);
+
+/// The `DateTime` of an intraday bucket or the `Date` of a daily one.
+pub fn bucket_value(bucket: Bucket) -> Result<u32, u16> {
+    match bucket {
+        Bucket::Start(ns) => Ok(datetime(ns)),
+        Bucket::TradingDay(day) => Err(date(day)),
     }
 }
 

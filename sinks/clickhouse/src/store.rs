@@ -4,14 +4,14 @@
 use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
 use crate::instruments::Instruments;
-use crate::rows::{CandleRow, LatestRow, StoredTick, TickRow};
+use crate::rows::{bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow};
 use crate::schema::{self, TableSpec};
 use clickhouse::error::{Error, Result};
 use clickhouse::query::RowCursor;
 use clickhouse::Client;
 use std::future::Future;
 use std::time::Duration;
-use tickring_engine::candles::Candle;
+use tickring_engine::candles::{Candle, Interval};
 use tickring_engine::Tick;
 
 #[derive(Clone)]
@@ -129,25 +129,42 @@ impl Store {
         Ok(rows)
     }
 
-    /// Candles of one table (`table` from [`schema::candles`]), each with its write revision.
+    /// Candles of one interval's table, each with its write revision.
     pub async fn insert_candles(
         &self,
-        table: &str,
+        interval: Interval,
         candles: impl Iterator<Item = &(Candle, u64)>,
         instruments: &Instruments,
     ) -> Result<u64> {
-        let mut insert = self
-            .client
-            .insert::<CandleRow<'_>>(table)
-            .await?
-            .with_timeouts(Some(self.timeout), Some(self.timeout));
+        let table = schema::candles(interval).name;
         let mut rows = 0u64;
-        for (candle, rev) in candles {
-            let (symbol, mic) = instruments.name(candle.instrument_id);
-            insert.write(&CandleRow::new(candle, *rev, symbol, mic)).await?;
-            rows += 1;
+        if interval == Interval::D1 {
+            let mut insert = self
+                .client
+                .insert::<DailyCandleRow<'_>>(&table)
+                .await?
+                .with_timeouts(Some(self.timeout), Some(self.timeout));
+            for (candle, rev) in candles {
+                let (symbol, mic) = instruments.name(candle.instrument_id);
+                let Err(day) = bucket_value(candle.bucket) else { continue };
+                insert.write(&DailyCandleRow::new(day, candle, *rev, symbol, mic)).await?;
+                rows += 1;
+            }
+            self.bounded(insert.end()).await?;
+        } else {
+            let mut insert = self
+                .client
+                .insert::<IntradayCandleRow<'_>>(&table)
+                .await?
+                .with_timeouts(Some(self.timeout), Some(self.timeout));
+            for (candle, rev) in candles {
+                let (symbol, mic) = instruments.name(candle.instrument_id);
+                let Ok(start) = bucket_value(candle.bucket) else { continue };
+                insert.write(&IntradayCandleRow::new(start, candle, *rev, symbol, mic)).await?;
+                rows += 1;
+            }
+            self.bounded(insert.end()).await?;
         }
-        self.bounded(insert.end()).await?;
         Ok(rows)
     }
 
@@ -206,6 +223,11 @@ impl Store {
             .bind(epoch)
             .bind(from_ns)
             .fetch::<StoredTick>()
+    }
+
+    /// A client without a database selected (DDL on the database itself).
+    pub fn server_client(&self) -> &Client {
+        &self.server
     }
 
     /// A query for tests, tools and the benchmark (with the database selected).

@@ -59,9 +59,9 @@ pub struct Writer {
     /// (epoch, end): records of `epoch` below `end` are already stored.
     stored: Option<(u64, u64)>,
     last_rev: u64,
-    /// Publish time of the newest record processed, and whether the ring had nothing beyond it.
-    last_publish_ns: u64,
-    caught_up: bool,
+    /// The candle clock: the newest event time read, plus the wall time since a record was last read.
+    max_event_ns: u64,
+    last_read: Instant,
     last_clock: Instant,
     last_stats: Instant,
 }
@@ -114,8 +114,8 @@ impl Writer {
             stats: WriterStats::default(),
             stored: None,
             last_rev: 0,
-            last_publish_ns: 0,
-            caught_up: false,
+            max_event_ns: 0,
+            last_read: Instant::now(),
             last_clock: Instant::now(),
             last_stats: Instant::now(),
         })
@@ -307,9 +307,6 @@ impl Writer {
                     let before = self.pending.done;
                     let processed = self.process(epoch, first + before as u64, &records[before..]);
                     self.pending.done += processed;
-                    if processed > 0 {
-                        self.caught_up = false;
-                    }
                     let complete = self.pending.done == records.len();
                     if complete && (stopping || self.due()) {
                         self.flush(epoch, first, records)?;
@@ -333,7 +330,6 @@ impl Writer {
                         } else if self.pending.done == before {
                             let beyond = consumer.published() > first + len as u64;
                             self.pending.capped = beyond;
-                            self.caught_up = !beyond;
                             if !beyond {
                                 std::thread::sleep(IDLE_SLEEP);
                             }
@@ -341,7 +337,6 @@ impl Writer {
                     }
                 }
                 Read::Empty => {
-                    self.caught_up = true;
                     if stopping {
                         self.flush(epoch, consumer.cursor(), &[])?;
                         return Ok(Exit::Stopped);
@@ -372,7 +367,6 @@ impl Writer {
                     }
                 }
                 Read::Closed => {
-                    self.caught_up = true;
                     self.agg.close_all(&mut |e| {
                         collect(e, &mut self.pending, &mut self.stats, &mut self.last_rev);
                     });
@@ -407,7 +401,8 @@ impl Writer {
             self.pending.rows += 1;
             self.pending.mark();
             self.stats.ticks_read += 1;
-            self.last_publish_ns = self.last_publish_ns.max(tick.ts_publish_ns);
+            self.max_event_ns = self.max_event_ns.max(tick.ts_event_ns);
+            self.last_read = Instant::now();
             let mut t = *tick;
             t.instrument_id = id;
             self.pending.offer_latest(id, epoch, seq, &t);
@@ -428,9 +423,10 @@ impl Writer {
     /// Closes candles the clock passed, then writes candles, latest prices and `records` (ring sequences
     /// from `first`), retrying until ClickHouse acknowledges all of them or a stop is requested.
     fn flush(&mut self, epoch: u64, first: u64, records: &[Tick]) -> Result<(), SinkError> {
-        // Behind the ring, the clock is the publish time of the newest record read: buckets close as they
-        // would have live, not because this writer was late.
-        let now = if self.caught_up { realtime_ns() } else { self.last_publish_ns };
+        // Feed time, not wall time: a writer catching up after an outage, or a replay of an old day, closes
+        // buckets as the ticks' own time passes; when the feed goes quiet the clock runs on with the wall.
+        let quiet = u64::try_from(self.last_read.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let now = self.max_event_ns.saturating_add(quiet);
         self.last_clock = Instant::now();
         let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
         self.agg.on_clock(now, &mut |e| collect(e, pending, stats, rev));
@@ -500,8 +496,7 @@ async fn write_all(
             continue;
         }
         if pending.candles_of(interval).next().is_some() {
-            let table = schema::candles(interval).name;
-            done.candles += store.insert_candles(&table, pending.candles_of(interval), instruments).await?;
+            done.candles += store.insert_candles(interval, pending.candles_of(interval), instruments).await?;
         }
         done.candle_tables.push(interval);
     }
