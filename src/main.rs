@@ -33,7 +33,7 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// `status`, refreshed live, with publish and consume rates.
     Top(commands::status::TopArgs),
-    /// Sink processes attached to the ring.
+    /// Processes that read the ring and store or forward it.
     #[command(subcommand)]
     Sink(Sink),
     /// Latency and throughput benchmarks, with peers measured in the same run.
@@ -42,6 +42,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum Sink {
+    /// Ticks, candles and latest prices into ClickHouse, lossless and without duplicates.
+    Clickhouse(commands::sink_clickhouse::ClickhouseArgs),
     /// Push live trades, prices and candles to websocket clients; serve the live chart page.
     Websocket(commands::sink_websocket::SinkWebsocketArgs),
 }
@@ -68,5 +70,8 @@ fn main() -> anyhow::Result<()> {
             commands::sink_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
         }
         Command::Bench(args) => commands::bench::run(args, &cli.tuning),
+        Command::Sink(Sink::Clickhouse(args)) => {
+            commands::sink_clickhouse::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
     }
 }

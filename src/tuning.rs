@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::Path;
 use tickring_engine::ingest::IngestConfig;
 use tickring_ipc::RingConfig;
+use tickring_sink_clickhouse::ClickhouseConfig;
 use tickring_sink_websocket::WebsocketConfig;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -12,6 +13,7 @@ use tickring_sink_websocket::WebsocketConfig;
 pub struct Tuning {
     pub ring: RingConfig,
     pub ingest: IngestConfig,
+    pub clickhouse: ClickhouseConfig,
     pub websocket: WebsocketConfig,
 }
 
@@ -26,6 +28,7 @@ impl Tuning {
     pub fn parse(text: &str) -> Result<Self> {
         let tuning: Self = toml::from_str(text)?;
         tuning.ring.validate()?;
+        tuning.clickhouse.validate()?;
         tuning.websocket.validate()?;
         Ok(tuning)
     }

@@ -7,6 +7,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod record;
 pub mod session;
+pub mod sink_clickhouse;
 pub mod sink_websocket;
 pub mod status;
 pub mod stop_flag;

@@ -1,0 +1,107 @@
+//! Sorting ClickHouse failures into kinds an operator can act on, for log lines and counters.
+
+use std::fmt;
+
+/// Why an insert or query failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// Connection refused or reset: the server is down or the URL is wrong.
+    Unreachable,
+    /// No answer within `request_timeout_ms`: the server is overloaded or stuck.
+    Timeout,
+    /// Unknown user or wrong password (codes 192, 193, 194, 516).
+    Credentials,
+    /// Out of memory or disk (codes 241, 243): the server is full.
+    Full,
+    /// Too many parts (code 252): inserts come faster than merges; back off.
+    TooManyParts,
+    /// Any other error the server answered with.
+    Server,
+}
+
+impl FailureKind {
+    pub fn of(error: &clickhouse::error::Error) -> Self {
+        use clickhouse::error::Error;
+        match error {
+            Error::Network(_) => Self::Unreachable,
+            Error::TimedOut => Self::Timeout,
+            Error::BadResponse(text) => match server_code(text) {
+                Some(192 | 193 | 194 | 516) => Self::Credentials,
+                Some(241 | 243) => Self::Full,
+                Some(252) => Self::TooManyParts,
+                _ => Self::Server,
+            },
+            _ => Self::Server,
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Unreachable => "server unreachable: is it running (scripts/clickhouse.sh status), is clickhouse.url right?",
+            Self::Timeout => "no answer within clickhouse.request_timeout_ms: server overloaded or stuck",
+            Self::Credentials => "authentication failed: check clickhouse.user and the password",
+            Self::Full => "server out of memory or disk",
+            Self::TooManyParts => "too many parts: inserts outpace merges; raise max_rows or flush_interval_ms",
+            Self::Server => "server rejected the request",
+        }
+    }
+
+    pub const ALL: [FailureKind; 6] = [
+        Self::Unreachable,
+        Self::Timeout,
+        Self::Credentials,
+        Self::Full,
+        Self::TooManyParts,
+        Self::Server,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "unreachable",
+            Self::Timeout => "timeout",
+            Self::Credentials => "credentials",
+            Self::Full => "full",
+            Self::TooManyParts => "too_many_parts",
+            Self::Server => "server_error",
+        })
+    }
+}
+
+/// The `Code: N` a ClickHouse error text starts with (any version).
+fn server_code(text: &str) -> Option<u32> {
+    let rest = &text[text.find("Code: ")? + "Code: ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clickhouse::error::Error;
+
+    #[test]
+    fn reads_server_codes() {
+        let bad = |t: &str| FailureKind::of(&Error::BadResponse(t.into()));
+        assert_eq!(
+            bad("Code: 193, e.displayText() = DB::Exception: Wrong password"),
+            FailureKind::Credentials
+        );
+        assert_eq!(
+            bad("Code: 516. DB::Exception: default: Authentication failed"),
+            FailureKind::Credentials
+        );
+        assert_eq!(
+            bad("Code: 252, e.displayText() = DB::Exception: Too many parts"),
+            FailureKind::TooManyParts
+        );
+        assert_eq!(bad("Code: 60. Table doesn't exist"), FailureKind::Server);
+        assert_eq!(bad("garbage"), FailureKind::Server);
+        assert_eq!(FailureKind::of(&Error::TimedOut), FailureKind::Timeout);
+    }
+}

@@ -1,0 +1,82 @@
+//! The writer's own instrument ids, stable across producer restarts.
+//!
+//! A ring's directory index (`Tick::instrument_id`) is only valid in one producer epoch: a restarted
+//! producer may number instruments differently. Candle state must survive that, so every instrument gets a
+//! writer id from its (symbol, exchange), and ticks reach the aggregator with that id.
+
+use std::collections::HashMap;
+use tickring_engine::{Exchange, InstrumentEntry};
+
+#[derive(Debug, Default)]
+pub struct Instruments {
+    ids: HashMap<(String, Exchange), u32>,
+    /// Writer id -> (symbol, MIC).
+    names: Vec<(String, Exchange)>,
+    /// Directory index of the current ring epoch -> writer id.
+    ring: Vec<u32>,
+}
+
+impl Instruments {
+    /// The writer id of (symbol, exchange), assigned on first sight.
+    pub fn intern(&mut self, symbol: &str, exchange: Exchange) -> u32 {
+        if let Some(&id) = self.ids.get(&(symbol.to_string(), exchange)) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push((symbol.to_string(), exchange));
+        self.ids.insert((symbol.to_string(), exchange), id);
+        id
+    }
+
+    /// Takes in directory entries published since the last call (the directory only grows in an epoch).
+    pub fn sync(&mut self, entries: &[InstrumentEntry]) {
+        for entry in entries.iter().skip(self.ring.len()) {
+            let id = self.intern(&entry.symbol(), entry.exchange());
+            self.ring.push(id);
+        }
+    }
+
+    /// Directory entries known for the current epoch.
+    pub fn known(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// A new producer epoch numbers its directory afresh.
+    pub fn reset_ring(&mut self) {
+        self.ring.clear();
+    }
+
+    /// The writer id of a ring directory index, if that entry was seen.
+    pub fn of_ring(&self, instrument_id: u32) -> Option<u32> {
+        self.ring.get(instrument_id as usize).copied()
+    }
+
+    /// Symbol and MIC of a writer id.
+    pub fn name(&self, id: u32) -> (&str, &'static str) {
+        self.names
+            .get(id as usize)
+            .map_or(("", Exchange::Unknown.mic()), |(s, e)| (s.as_str(), e.mic()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sym: &str, ex: Exchange) -> InstrumentEntry {
+        InstrumentEntry::new(sym, ex).expect("valid entry")
+    }
+
+    #[test]
+    fn ids_survive_a_renumbered_directory() {
+        let mut ins = Instruments::default();
+        ins.sync(&[entry("AAPL.O", Exchange::Xnas), entry("ESZ6", Exchange::Xcme)]);
+        assert_eq!((ins.of_ring(0), ins.of_ring(1), ins.of_ring(2)), (Some(0), Some(1), None));
+        ins.reset_ring();
+        ins.sync(&[entry("ESZ6", Exchange::Xcme), entry("VOD.L", Exchange::Xlon)]);
+        assert_eq!((ins.of_ring(0), ins.of_ring(1)), (Some(1), Some(2)));
+        assert_eq!(ins.name(2), ("VOD.L", "XLON"));
+        assert_eq!(ins.intern("AAPL.O", Exchange::Xnas), 0);
+        assert_eq!(ins.known(), 2);
+    }
+}

@@ -1,0 +1,41 @@
+//! Candle state after a restart, rebuilt from the ticks already stored.
+//!
+//! The aggregator's open (and recently closed, still amendable) buckets live in memory; after kill -9 they
+//! are gone, while the ring only replays what was not yet acknowledged. So on start the writer feeds the
+//! aggregator the stored ticks of the last `recovery_window_s` (before the newest stored tick) in ring order,
+//! epoch after epoch, discarding what it emits: every candle those ticks closed was written before them
+//! (a flush writes candles before ticks). The ring then resumes after the last stored sequence.
+
+use crate::instruments::Instruments;
+use crate::store::Store;
+use clickhouse::error::Result;
+use tickring_engine::candles::CandleAggregator;
+
+/// Feeds `agg` the stored ticks of the recovery window; returns how many it fed.
+pub async fn recover(
+    store: &Store,
+    window_ns: u64,
+    instruments: &mut Instruments,
+    agg: &mut CandleAggregator,
+) -> Result<u64> {
+    let Some(newest) = store.newest_tick_ns().await? else { return Ok(0) };
+    let from_ns = newest.saturating_sub(window_ns);
+    let mut fed = 0u64;
+    for epoch in store.epochs_since(from_ns).await? {
+        let mut cursor = store.ticks_of_epoch(epoch, from_ns)?;
+        let mut last_seq = None;
+        while let Some(row) = cursor.next().await? {
+            // Rows written twice (a retried insert that had landed) are adjacent: take one.
+            if last_seq == Some(row.seq) {
+                continue;
+            }
+            last_seq = Some(row.seq);
+            let exchange = tickring_engine::Exchange::from_mic(&row.exchange)
+                .unwrap_or(tickring_engine::Exchange::Unknown);
+            let id = instruments.intern(&row.symbol, exchange);
+            agg.on_tick(row.seq, &row.to_tick(id), &mut |_| {});
+            fed += 1;
+        }
+    }
+    Ok(fed)
+}
