@@ -60,7 +60,7 @@ pub fn fixture_ticks(spec: FixtureSpec) -> Vec<Tick> {
     let mut last_trade: [Option<Tick>; INSTRUMENTS.len()] = [None; INSTRUMENTS.len()];
     let mut ts = BASE_NS;
     let mut out = Vec::with_capacity(spec.ticks);
-    let every = |n: usize, i: usize| n > 0 && i > 0 && i % n == 0;
+    let every = |n: usize, i: usize| n > 0 && i > 0 && i.is_multiple_of(n);
     for i in 0..spec.ticks {
         rng ^= rng << 13;
         rng ^= rng >> 7;

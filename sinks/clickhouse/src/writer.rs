@@ -334,7 +334,6 @@ impl Writer {
                         }
                     } else {
                         let len = records.len();
-                        drop(batch);
                         if !complete {
                             // A tick of an instrument this writer has not seen in the directory yet.
                             self.instruments.sync(consumer.entries());
