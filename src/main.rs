@@ -27,6 +27,15 @@ enum Command {
     /// Processes that read the ring and store or forward it.
     #[command(subcommand)]
     Sink(SinkCommand),
+    /// Benchmarks with percentiles and throughput (table, and JSON with --json).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Rows/s into the real ClickHouse server with candles on, and tick -> visible latency.
+    Clickhouse(commands::bench_clickhouse::BenchClickhouseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +56,9 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Session(args) => commands::session::run(args),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
+        Command::Bench(BenchCommand::Clickhouse(args)) => {
+            commands::bench_clickhouse::run(&tuning::Tuning::load(&cli.tuning)?, args)
+        }
         Command::Sink(SinkCommand::Clickhouse(args)) => {
             commands::sink_clickhouse::run(&tuning::Tuning::load(&cli.tuning)?, args)
         }

@@ -67,8 +67,12 @@ fn kill_9_mid_stream_then_restart_loses_and_duplicates_nothing() {
         ),
     )
     .unwrap();
-    let store = Store::new(&ClickhouseConfig { database: DATABASE.into(), ..ClickhouseConfig::default() }, "");
-    block_on(store.server_client().query(&format!("DROP DATABASE IF EXISTS {DATABASE}")).execute()).unwrap();
+    let store = Store::new(
+        &ClickhouseConfig { database: DATABASE.into(), ..ClickhouseConfig::default() },
+        "",
+    );
+    block_on(store.server_client().query(&format!("DROP DATABASE IF EXISTS {DATABASE}")).execute())
+        .unwrap();
 
     let ticks = fixture_ticks(FixtureSpec::new(150_000));
     let mut producer = Producer::<Tick, InstrumentEntry>::create(&ring).unwrap();
@@ -96,13 +100,20 @@ fn kill_9_mid_stream_then_restart_loses_and_duplicates_nothing() {
         if let Some(status) = writer.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "writer did not exit after the producer closed; log: {}", log.display());
+        assert!(
+            Instant::now() < deadline,
+            "writer did not exit after the producer closed; log: {}",
+            log.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "writer exit {status}; log:\n{log_text}");
     assert_eq!(kills, 2, "the writer stored nothing before the kill points; log:\n{log_text}");
-    assert!(log_text.contains("candle state rebuilt from stored ticks"), "restart recovered candles:\n{log_text}");
+    assert!(
+        log_text.contains("candle state rebuilt from stored ticks"),
+        "restart recovered candles:\n{log_text}"
+    );
 
     let counts = block_on(verify::tick_counts(store.client())).unwrap();
     let n = ticks.len() as u64;

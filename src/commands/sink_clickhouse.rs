@@ -33,7 +33,8 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
         cfg.consumer = consumer;
     }
     let password = args.password.unwrap_or_else(|| cfg.password.clone());
-    let mut writer = Writer::new(&tuning.ring, cfg, &password).context("starting the ClickHouse writer")?;
+    let mut writer =
+        Writer::new(&tuning.ring, cfg, &password).context("starting the ClickHouse writer")?;
     writer.stop_on_signals().context("installing signal handlers")?;
     match writer.run().context("ClickHouse writer")? {
         Exit::ProducerClosed | Exit::Stopped => Ok(()),

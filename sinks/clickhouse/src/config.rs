@@ -81,12 +81,18 @@ impl ClickhouseConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key, message: String| Err(ConfigError { key, message });
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return bad("url", format!("{:?} must start with http:// (the HTTP interface)", self.url));
+            return bad(
+                "url",
+                format!("{:?} must start with http:// (the HTTP interface)", self.url),
+            );
         }
         if self.database.is_empty()
             || !self.database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
-            return bad("database", format!("{:?} must be 1+ characters of A-Z a-z 0-9 _", self.database));
+            return bad(
+                "database",
+                format!("{:?} must be 1+ characters of A-Z a-z 0-9 _", self.database),
+            );
         }
         if !(1..=MAX_ROWS_LIMIT).contains(&self.max_rows) {
             return bad("max_rows", format!("{} must be 1..={MAX_ROWS_LIMIT}", self.max_rows));
@@ -107,12 +113,14 @@ impl ClickhouseConfig {
             );
         }
         if self.request_timeout_ms < 100 {
-            return bad("request_timeout_ms", format!("{} must be at least 100", self.request_timeout_ms));
+            return bad(
+                "request_timeout_ms",
+                format!("{} must be at least 100", self.request_timeout_ms),
+            );
         }
-        self.candle_config().validate().map_err(|e| ConfigError {
-            key: "candle_series",
-            message: e.to_string(),
-        })
+        self.candle_config()
+            .validate()
+            .map_err(|e| ConfigError { key: "candle_series", message: e.to_string() })
     }
 
     /// The aggregator settings the writer runs with.
@@ -149,7 +157,8 @@ mod tests {
         assert_eq!(c.validate().map_err(|e| e.key), Err("max_rows"));
         let c = ClickhouseConfig { database: "a;b".into(), ..ClickhouseConfig::default() };
         assert_eq!(c.validate().map_err(|e| e.key), Err("database"));
-        let c = ClickhouseConfig { retry_min_ms: 50, retry_max_ms: 10, ..ClickhouseConfig::default() };
+        let c =
+            ClickhouseConfig { retry_min_ms: 50, retry_max_ms: 10, ..ClickhouseConfig::default() };
         assert_eq!(c.validate().map_err(|e| e.key), Err("retry_max_ms"));
         let c = ClickhouseConfig { candle_series: vec![], ..ClickhouseConfig::default() };
         assert_eq!(c.validate().map_err(|e| e.key), Err("candle_series"));
@@ -158,7 +167,8 @@ mod tests {
     #[test]
     fn reads_toml_and_refuses_unknown_keys() {
         let c: ClickhouseConfig =
-            toml::from_str("max_rows = 5\ncandle_series = [\"1m\", \"1d-regular\"]\n").expect("parses");
+            toml::from_str("max_rows = 5\ncandle_series = [\"1m\", \"1d-regular\"]\n")
+                .expect("parses");
         assert_eq!((c.max_rows, c.candle_series.len()), (5, 2));
         assert!(toml::from_str::<ClickhouseConfig>("max_row = 5").is_err());
     }

@@ -88,9 +88,18 @@ mod tests {
     #[test]
     fn reads_server_codes() {
         let bad = |t: &str| FailureKind::of(&Error::BadResponse(t.into()));
-        assert_eq!(bad("Code: 193, e.displayText() = DB::Exception: Wrong password"), FailureKind::Credentials);
-        assert_eq!(bad("Code: 516. DB::Exception: default: Authentication failed"), FailureKind::Credentials);
-        assert_eq!(bad("Code: 252, e.displayText() = DB::Exception: Too many parts"), FailureKind::TooManyParts);
+        assert_eq!(
+            bad("Code: 193, e.displayText() = DB::Exception: Wrong password"),
+            FailureKind::Credentials
+        );
+        assert_eq!(
+            bad("Code: 516. DB::Exception: default: Authentication failed"),
+            FailureKind::Credentials
+        );
+        assert_eq!(
+            bad("Code: 252, e.displayText() = DB::Exception: Too many parts"),
+            FailureKind::TooManyParts
+        );
         assert_eq!(bad("Code: 60. Table doesn't exist"), FailureKind::Server);
         assert_eq!(bad("garbage"), FailureKind::Server);
         assert_eq!(FailureKind::of(&Error::TimedOut), FailureKind::Timeout);

@@ -34,7 +34,13 @@ pub struct FixtureSpec {
 
 impl FixtureSpec {
     pub fn new(ticks: usize) -> Self {
-        Self { ticks, span_ns: 240_000_000_000, tie_every: 97, late_every: 4_999, cancel_every: 7_001 }
+        Self {
+            ticks,
+            span_ns: 240_000_000_000,
+            tie_every: 97,
+            late_every: 4_999,
+            cancel_every: 7_001,
+        }
     }
 }
 
@@ -54,7 +60,7 @@ pub fn fixture_ticks(spec: FixtureSpec) -> Vec<Tick> {
     let mut last_trade: [Option<Tick>; INSTRUMENTS.len()] = [None; INSTRUMENTS.len()];
     let mut ts = BASE_NS;
     let mut out = Vec::with_capacity(spec.ticks);
-    let every = |n: usize, i: usize| n > 0 && i > 0 && i % n == 0;
+    let every = |n: usize, i: usize| n > 0 && i > 0 && i.is_multiple_of(n);
     for i in 0..spec.ticks {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -114,7 +120,10 @@ mod tests {
         assert!(ticks.iter().any(|t| t.flags().contains(TickFlags::CANCEL)));
         assert!(ticks.windows(2).any(|w| w[1].ts_event_ns + 20_000_000_000 < w[0].ts_event_ns));
         let sessions: std::collections::BTreeSet<_> = ticks.iter().map(Tick::session).collect();
-        assert!(sessions.contains(&Session::Pre) && sessions.contains(&Session::Regular), "{sessions:?}");
+        assert!(
+            sessions.contains(&Session::Pre) && sessions.contains(&Session::Regular),
+            "{sessions:?}"
+        );
         assert!(ticks.iter().any(|t| t.trading_day == Tick::NO_TRADING_DAY));
         assert!(ticks.iter().any(|t| t.trading_day != Tick::NO_TRADING_DAY));
     }

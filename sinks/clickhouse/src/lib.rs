@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+pub mod bench;
 pub mod config;
 mod error;
 mod failure;
@@ -13,9 +14,9 @@ mod pending;
 mod recovery;
 pub mod rows;
 pub mod schema;
-pub mod verify;
 mod stats;
 mod store;
+pub mod verify;
 mod writer;
 
 pub use backoff::Backoff;

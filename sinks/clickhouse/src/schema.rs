@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 use tickring_engine::candles::Interval;
 
 /// `Session` codes as stored (`tickring_engine::Session`).
-const SESSION_ENUM: &str =
-    "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4)";
+const SESSION_ENUM: &str = "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4)";
 /// `DailyScope` as stored.
 const SCOPE_ENUM: &str = "Enum8('all' = 0, 'regular' = 1)";
 
@@ -102,7 +101,9 @@ pub fn candles(interval: Interval) -> TableSpec {
         ("rev", "UInt64"),
     ]);
     let tail = match interval {
-        Interval::D1 => "PARTITION BY toYear(trading_day) ORDER BY (symbol, exchange, scope, trading_day)",
+        Interval::D1 => {
+            "PARTITION BY toYear(trading_day) ORDER BY (symbol, exchange, scope, trading_day)"
+        }
         _ => "PARTITION BY toYYYYMM(bucket) ORDER BY (symbol, exchange, scope, bucket)",
     };
     TableSpec { name: name.into(), columns, engine: "ReplacingMergeTree(rev)", tail }
@@ -146,7 +147,8 @@ pub fn check_columns(
     spec: &TableSpec,
     found: &[(String, String)],
 ) -> Result<(), SinkError> {
-    let norm = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace("\\'", "'");
+    let norm =
+        |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace("\\'", "'");
     let have: BTreeMap<&str, String> = found.iter().map(|(n, t)| (n.as_str(), norm(t))).collect();
     let mut diffs = Vec::new();
     for (name, ty) in &spec.columns {
@@ -193,7 +195,10 @@ mod tests {
     #[test]
     fn create_statements_name_every_column() {
         let sql = ticks().create_sql("tickring");
-        assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `tickring`.`ticks` (`ts_ns` UInt64,"), "{sql}");
+        assert!(
+            sql.starts_with("CREATE TABLE IF NOT EXISTS `tickring`.`ticks` (`ts_ns` UInt64,"),
+            "{sql}"
+        );
         assert!(sql.ends_with("ORDER BY (symbol, ts_ns, epoch, seq)"), "{sql}");
         assert!(candles(Interval::D1).create_sql("db").contains("`trading_day` Date"));
     }

@@ -4,7 +4,9 @@
 use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
 use crate::instruments::Instruments;
-use crate::rows::{bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow};
+use crate::rows::{
+    bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow,
+};
 use crate::schema::{self, TableSpec};
 use clickhouse::error::{Error, Result};
 use clickhouse::query::RowCursor;
@@ -14,6 +16,8 @@ use std::time::Duration;
 use tickring_engine::candles::{Candle, Interval};
 use tickring_engine::Tick;
 
+/// Clones share the connection pool, whose connections belong to the async runtime that opened them: use
+/// one `Store::new` per runtime.
 #[derive(Clone)]
 pub struct Store {
     /// Without a database: `CREATE DATABASE` must work before the database exists.
@@ -191,7 +195,8 @@ impl Store {
 
     /// One past the highest sequence of `epoch` stored (0 when none): what a restart need not write again.
     pub async fn stored_end(&self, epoch: u64) -> Result<u64> {
-        let q = self.client.query("SELECT count(), max(seq) FROM ticks WHERE epoch = ?").bind(epoch);
+        let q =
+            self.client.query("SELECT count(), max(seq) FROM ticks WHERE epoch = ?").bind(epoch);
         let (count, max) = self.bounded(q.fetch_one::<(u64, u64)>()).await?;
         Ok(if count == 0 { 0 } else { max + 1 })
     }

@@ -59,9 +59,15 @@ type CandleFields = (i64, i64, i64, i64, i64, u64, i128, i64, u32);
 ///
 /// # Errors
 /// A description of the first differences (missing, extra or different candles), or a failed query.
-pub async fn check_candles(client: &Client, ticks: &[Tick], series: Series, versions: bool) -> Result<usize, String> {
-    let (expected, _) = final_candles(ticks.iter().enumerate().map(|(i, t)| (i as u64, *t)), series)
-        .map_err(|e| e.to_string())?;
+pub async fn check_candles(
+    client: &Client,
+    ticks: &[Tick],
+    series: Series,
+    versions: bool,
+) -> Result<usize, String> {
+    let (expected, _) =
+        final_candles(ticks.iter().enumerate().map(|(i, t)| (i as u64, *t)), series)
+            .map_err(|e| e.to_string())?;
     let want: BTreeMap<CandleKey, CandleFields> = expected
         .iter()
         .map(|c| {
@@ -71,7 +77,20 @@ pub async fn check_candles(client: &Client, ticks: &[Tick], series: Series, vers
             };
             let symbol = INSTRUMENTS.get(c.instrument_id as usize).map_or("?", |i| i.0).to_string();
             let v = if versions { c.version } else { 0 };
-            ((symbol, b), (c.open.raw(), c.high.raw(), c.low.raw(), c.close.raw(), c.volume.raw(), c.trades, c.turnover.raw(), c.vwap.raw(), v))
+            (
+                (symbol, b),
+                (
+                    c.open.raw(),
+                    c.high.raw(),
+                    c.low.raw(),
+                    c.close.raw(),
+                    c.volume.raw(),
+                    c.trades,
+                    c.turnover.raw(),
+                    c.vwap.raw(),
+                    v,
+                ),
+            )
         })
         .collect();
     let table = schema::candles(series.interval).name;
@@ -81,7 +100,8 @@ pub async fn check_candles(client: &Client, ticks: &[Tick], series: Series, vers
         "SELECT symbol, toUInt64({bucket}) AS b, open, high, low, close, volume, trades, turnover, vwap, version, closed \
          FROM {table} FINAL WHERE scope = '{scope}' AND trades > 0"
     );
-    let rows = client.query(&sql).fetch_all::<CandleOut>().await.map_err(|e| format!("{sql}: {e}"))?;
+    let rows =
+        client.query(&sql).fetch_all::<CandleOut>().await.map_err(|e| format!("{sql}: {e}"))?;
     let mut got = BTreeMap::new();
     let mut problems = Vec::new();
     for r in rows {
@@ -89,12 +109,17 @@ pub async fn check_candles(client: &Client, ticks: &[Tick], series: Series, vers
             problems.push(format!("{series} {} {} not closed", r.symbol, r.b));
         }
         let v = if versions { r.version } else { 0 };
-        got.insert((r.symbol, r.b), (r.open, r.high, r.low, r.close, r.volume, r.trades, r.turnover, r.vwap, v));
+        got.insert(
+            (r.symbol, r.b),
+            (r.open, r.high, r.low, r.close, r.volume, r.trades, r.turnover, r.vwap, v),
+        );
     }
     for (k, w) in &want {
         match got.get(k) {
             None => problems.push(format!("{series} {k:?} missing")),
-            Some(g) if g != w => problems.push(format!("{series} {k:?}: stored {g:?}, expected {w:?}")),
+            Some(g) if g != w => {
+                problems.push(format!("{series} {k:?}: stored {g:?}, expected {w:?}"))
+            }
             Some(_) => {}
         }
     }
@@ -124,7 +149,11 @@ pub async fn check_latest(client: &Client, ticks: &[Tick]) -> Result<(), String>
         }
     }
     let sql = "SELECT symbol, ts_ns, price FROM latest_price FINAL";
-    let rows = client.query(sql).fetch_all::<(String, u64, i64)>().await.map_err(|e| format!("{sql}: {e}"))?;
+    let rows = client
+        .query(sql)
+        .fetch_all::<(String, u64, i64)>()
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
     let got: BTreeMap<String, (u64, i64)> = rows.into_iter().map(|(s, t, p)| (s, (t, p))).collect();
     if got == want {
         Ok(())
@@ -144,7 +173,11 @@ pub async fn check_volumes(client: &Client, ticks: &[Tick]) -> Result<(), String
         *want.entry(symbol).or_default() += t.size.raw();
     }
     let sql = "SELECT symbol, toString(sum(size)) FROM ticks FINAL GROUP BY symbol";
-    let rows = client.query(sql).fetch_all::<(String, String)>().await.map_err(|e| format!("{sql}: {e}"))?;
+    let rows = client
+        .query(sql)
+        .fetch_all::<(String, String)>()
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
     let mut got = BTreeMap::new();
     for (s, v) in rows {
         let q = Quantity::parse(&v).map_err(|e| format!("sum(size) {v:?}: {e}"))?;

@@ -69,7 +69,11 @@ pub struct Writer {
 impl Writer {
     /// # Errors
     /// An invalid setting (naming the key), or no async runtime.
-    pub fn new(ring: &RingConfig, cfg: ClickhouseConfig, password: &str) -> Result<Self, SinkError> {
+    pub fn new(
+        ring: &RingConfig,
+        cfg: ClickhouseConfig,
+        password: &str,
+    ) -> Result<Self, SinkError> {
         cfg.validate()?;
         ring.validate()?;
         if cfg.max_rows as u64 > ring.capacity / 2 {
@@ -94,8 +98,9 @@ impl Writer {
             .enable_all()
             .build()
             .map_err(SinkError::Runtime)?;
-        let agg = CandleAggregator::new(cfg.candle_config())
-            .map_err(|e| crate::config::ConfigError { key: "candle_series", message: e.to_string() })?;
+        let agg = CandleAggregator::new(cfg.candle_config()).map_err(|e| {
+            crate::config::ConfigError { key: "candle_series", message: e.to_string() }
+        })?;
         Ok(Self {
             store: Store::new(&cfg, password),
             tables: schema::all_tables(&intervals),
@@ -231,11 +236,17 @@ impl Writer {
             let mut instruments = Instruments::default();
             let started = Instant::now();
             let store = self.store.clone();
-            let fed = self.rt.block_on(recovery::recover(&store, window_ns, &mut instruments, &mut agg));
+            let fed =
+                self.rt.block_on(recovery::recover(&store, window_ns, &mut instruments, &mut agg));
             match fed {
                 Ok(fed) => {
                     if fed > 0 {
-                        tracing::info!(ticks = fed, buckets = agg.buckets_held(), ms = started.elapsed().as_millis() as u64, "candle state rebuilt from stored ticks");
+                        tracing::info!(
+                            ticks = fed,
+                            buckets = agg.buckets_held(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "candle state rebuilt from stored ticks"
+                        );
                     }
                     self.stats.recovered_ticks = fed;
                     self.agg = agg;
@@ -323,7 +334,7 @@ impl Writer {
                         }
                     } else {
                         let len = records.len();
-                        drop(batch);
+                        // `batch` is not committed: the next poll returns the same records (and any new ones).
                         if !complete {
                             // A tick of an instrument this writer has not seen in the directory yet.
                             self.instruments.sync(consumer.entries());
@@ -349,7 +360,11 @@ impl Writer {
                 }
                 Read::Gap(gap) => {
                     if let GapCause::NewEpoch { old, new } = gap.cause {
-                        tracing::info!(old_epoch = old, epoch = new, "producer restarted; following its new ring");
+                        tracing::info!(
+                            old_epoch = old,
+                            epoch = new,
+                            "producer restarted; following its new ring"
+                        );
                         self.instruments.reset_ring();
                         if !self.load_stored_end(new)? {
                             return Ok(Exit::Stopped);
@@ -457,7 +472,10 @@ impl Writer {
             }
         }
         if self.backoff.failures() > 0 {
-            tracing::info!(failures = self.backoff.failures(), "ClickHouse acknowledged again; batch written");
+            tracing::info!(
+                failures = self.backoff.failures(),
+                "ClickHouse acknowledged again; batch written"
+            );
         }
         self.backoff.reset();
         self.stats.flushes += 1;
@@ -496,7 +514,8 @@ async fn write_all(
             continue;
         }
         if pending.candles_of(interval).next().is_some() {
-            done.candles += store.insert_candles(interval, pending.candles_of(interval), instruments).await?;
+            done.candles +=
+                store.insert_candles(interval, pending.candles_of(interval), instruments).await?;
         }
         done.candle_tables.push(interval);
     }
@@ -509,7 +528,8 @@ async fn write_all(
     }
     if !done.ticks_done {
         if pending.rows > 0 {
-            done.ticks += store.insert_ticks(epoch, first, records, skip_below, instruments).await?;
+            done.ticks +=
+                store.insert_ticks(epoch, first, records, skip_below, instruments).await?;
         }
         done.ticks_done = true;
     }
@@ -537,5 +557,7 @@ fn collect(e: CandleEvent, pending: &mut Pending, stats: &mut WriterStats, last_
 }
 
 fn realtime_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

@@ -71,7 +71,12 @@ impl Drop for TestRing {
 }
 
 /// Publishes `ticks` in chunks of `chunk`, pausing `pause` between chunks (a live-looking stream).
-pub fn publish(p: &mut Producer<Tick, InstrumentEntry>, ticks: &[Tick], chunk: usize, pause: Duration) {
+pub fn publish(
+    p: &mut Producer<Tick, InstrumentEntry>,
+    ticks: &[Tick],
+    chunk: usize,
+    pause: Duration,
+) {
     for part in ticks.chunks(chunk) {
         let now = Producer::<Tick, InstrumentEntry>::now_ns();
         let stamped: Vec<Tick> = part.iter().map(|t| Tick { ts_publish_ns: now, ..*t }).collect();
@@ -98,9 +103,15 @@ pub fn writer_config(database: &str, http_port: u16) -> ClickhouseConfig {
 }
 
 /// Drops the test database (a fresh start for each run).
-pub fn drop_database(store: &tickring_sink_clickhouse::Store, database: &str) {
+pub fn drop_database(cfg: &ClickhouseConfig) {
+    let database = &cfg.database;
+    // A client of its own: pooled connections belong to the runtime that opened them.
+    let store = tickring_sink_clickhouse::Store::new(cfg, "");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(store.server_client().query(&format!("DROP DATABASE IF EXISTS `{database}`")).execute()).unwrap();
+    rt.block_on(
+        store.server_client().query(&format!("DROP DATABASE IF EXISTS `{database}`")).execute(),
+    )
+    .unwrap();
 }
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
