@@ -22,6 +22,8 @@ enum BenchCommand {
     /// Feed messages decoded, mapped, classified and published into the ring on one core, per second;
     /// rows `lseg-json`, `jsonl` and `session-lookup`.
     Ingest(IngestArgs),
+    /// Rows/s into the real ClickHouse server with candles on, and tick -> visible latency.
+    Clickhouse(super::bench_clickhouse::BenchClickhouseArgs),
     /// The websocket pusher: many clients, tick -> client latency percentiles, messages/s out.
     Websocket(super::bench_websocket::BenchWebsocketArgs),
     /// The other process of a cross-process peer (started by `bench ring`, not by hand).
@@ -85,6 +87,9 @@ pub fn run(args: BenchArgs, tuning: &std::path::Path) -> Result<()> {
     match args.command {
         BenchCommand::Ring(args) => ring(*args),
         BenchCommand::Ingest(args) => ingest(&args),
+        BenchCommand::Clickhouse(args) => {
+            super::bench_clickhouse::run(&crate::tuning::Tuning::load(tuning)?, args)
+        }
         BenchCommand::Websocket(args) => {
             super::bench_websocket::run(&crate::tuning::Tuning::load(tuning)?, args)
         }

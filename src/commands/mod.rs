@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns arguments into calls on the library crates.
 
 pub mod bench;
+pub mod bench_clickhouse;
 pub mod bench_websocket;
 pub mod candles;
 pub mod feeds;

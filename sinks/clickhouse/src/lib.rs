@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+pub mod bench;
 pub mod config;
 mod error;
 mod failure;

@@ -16,6 +16,8 @@ use std::time::Duration;
 use tickring_engine::candles::{Candle, Interval};
 use tickring_engine::Tick;
 
+/// Clones share the connection pool, whose connections belong to the async runtime that opened them: use
+/// one `Store::new` per runtime.
 #[derive(Clone)]
 pub struct Store {
     /// Without a database: `CREATE DATABASE` must work before the database exists.

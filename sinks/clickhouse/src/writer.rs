@@ -334,6 +334,7 @@ impl Writer {
                         }
                     } else {
                         let len = records.len();
+                        // `batch` is not committed: the next poll returns the same records (and any new ones).
                         if !complete {
                             // A tick of an instrument this writer has not seen in the directory yet.
                             self.instruments.sync(consumer.entries());

@@ -32,8 +32,8 @@ fn ticks_candles_and_latest_prices_arrive_exactly() {
     let ticks = fixture_ticks(FixtureSpec::new(60_000));
     let mut producer = ring.producer();
     let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
-    drop_database(writer.store(), &cfg.database);
-    let store = writer.store().clone();
+    drop_database(&cfg);
+    let store = Store::new(&cfg, "");
     let handle = std::thread::spawn(move || (writer.run(), writer.stats().clone()));
     publish(&mut producer, &ticks, 2_000, Duration::from_millis(20));
     drop(producer);
@@ -56,8 +56,9 @@ fn an_incompatible_table_is_refused_naming_it_and_its_columns() {
     let ring = TestRing::new("ch-incompat");
     let cfg = writer_config("tickring_test_incompat", 18123);
     let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
-    drop_database(writer.store(), &cfg.database);
-    let client = writer.store().server_client().clone();
+    drop_database(&cfg);
+    let store = Store::new(&cfg, "");
+    let client = store.server_client().clone();
     block_on(async {
         client.query("CREATE DATABASE tickring_test_incompat").execute().await.unwrap();
         client
@@ -73,11 +74,11 @@ fn an_incompatible_table_is_refused_naming_it_and_its_columns() {
     assert!(text.contains("column price is Float64, expected Decimal(18, 8)"), "{text}");
     assert!(text.contains("missing column ts_ns UInt64"), "{text}");
     // Creating the schema twice is a no-op.
-    drop_database(writer.store(), &cfg.database);
+    drop_database(&cfg);
     let tables =
         tickring_sink_clickhouse::schema::all_tables(&tickring_engine::candles::Interval::ALL);
     for _ in 0..2 {
-        block_on(writer.store().ensure_schema(&tables)).unwrap().unwrap();
+        block_on(store.ensure_schema(&tables)).unwrap().unwrap();
     }
 }
 
@@ -92,8 +93,8 @@ fn a_clickhouse_outage_is_retried_and_the_ring_absorbs_it() {
     let ticks = fixture_ticks(FixtureSpec::new(60_000));
     let mut producer = ring.producer();
     let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
-    drop_database(writer.store(), &cfg.database);
-    let store = writer.store().clone();
+    drop_database(&cfg);
+    let store = Store::new(&cfg, "");
     let handle = std::thread::spawn(move || (writer.run(), writer.stats().clone()));
     let (before, rest) = ticks.split_at(20_000);
     publish(&mut producer, before, 2_000, Duration::from_millis(20));

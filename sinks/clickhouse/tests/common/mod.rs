@@ -103,7 +103,10 @@ pub fn writer_config(database: &str, http_port: u16) -> ClickhouseConfig {
 }
 
 /// Drops the test database (a fresh start for each run).
-pub fn drop_database(store: &tickring_sink_clickhouse::Store, database: &str) {
+pub fn drop_database(cfg: &ClickhouseConfig) {
+    let database = &cfg.database;
+    // A client of its own: pooled connections belong to the runtime that opened them.
+    let store = tickring_sink_clickhouse::Store::new(cfg, "");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(
         store.server_client().query(&format!("DROP DATABASE IF EXISTS `{database}`")).execute(),
