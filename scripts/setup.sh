@@ -17,5 +17,7 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 command -v npm >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+# Debian's ClickHouse server (started per run by scripts/clickhouse.sh, data under var/).
+scripts/clickhouse.sh install
 # The chart page's charting library and the browser for its test.
 scripts/setup-web.sh

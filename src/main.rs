@@ -21,6 +21,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Everything on one machine: ClickHouse, the feed into the ring, both sinks; supervised.
+    Up(commands::up::UpArgs),
     /// Run a feed into the ring: decode, classify sessions, publish from one pinned thread.
     Ingest(commands::ingest::IngestArgs),
     /// Candles of a recorded file, as CSV (the aggregation the sinks run, offline).
@@ -58,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Up(args) => commands::up::run(&cli.tuning, args),
         Command::Ingest(args) => {
             commands::ingest::run_ingest(&tuning::Tuning::load(&cli.tuning)?, args)
         }

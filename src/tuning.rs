@@ -15,6 +15,7 @@ pub struct Tuning {
     pub ingest: IngestConfig,
     pub clickhouse: ClickhouseConfig,
     pub websocket: WebsocketConfig,
+    pub up: crate::commands::up::UpConfig,
 }
 
 impl Tuning {

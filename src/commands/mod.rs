@@ -12,3 +12,4 @@ pub mod sink_clickhouse;
 pub mod sink_websocket;
 pub mod status;
 pub mod stop_flag;
+pub mod up;

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tickring_engine::{InstrumentEntry, Tick};
+use tickring_ipc::RingStatus;
 
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {}
@@ -140,7 +142,13 @@ pub fn run(tuning_path: &Path, _args: UpArgs) -> Result<()> {
     result
 }
 
-fn supervise(exe: &Path, tuning_path: &Path, tuning: &Tuning, cfg: &UpConfig, stop: &AtomicBool) -> Result<()> {
+fn supervise(
+    exe: &Path,
+    tuning_path: &Path,
+    tuning: &Tuning,
+    cfg: &UpConfig,
+    stop: &AtomicBool,
+) -> Result<()> {
     let mut ingest = Supervised::new("ingest", &["ingest", "--quiet", "--hold"]);
     let mut writer = Supervised::new("sink-clickhouse", &["sink", "clickhouse"]);
     let mut pusher = Supervised::new("sink-websocket", &["sink", "websocket"]);
@@ -169,9 +177,14 @@ fn supervise(exe: &Path, tuning_path: &Path, tuning: &Tuning, cfg: &UpConfig, st
 
 fn wait_for_ring(tuning: &Tuning, ingest: &mut Supervised) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let pid = ingest.child.as_ref().map(Child::id);
     while Instant::now() < deadline {
-        if tuning.ring.segment_path().exists() {
-            return Ok(());
+        // The ring is ready once its segment names our ingest process as producer (an old segment may
+        // still be there from an earlier run).
+        if let Ok(status) = RingStatus::read::<Tick, InstrumentEntry>(&tuning.ring) {
+            if Some(status.producer_pid) == pid {
+                return Ok(());
+            }
         }
         if let Some(Ok(Some(status))) = ingest.child.as_mut().map(Child::try_wait) {
             bail!("ingest exited before creating the ring ({status}); see its error above");
@@ -182,9 +195,9 @@ fn wait_for_ring(tuning: &Tuning, ingest: &mut Supervised) -> Result<()> {
 }
 
 fn check_port_free(addr: &str, key: &str) -> Result<()> {
-    std::net::TcpListener::bind(addr)
-        .map(drop)
-        .with_context(|| format!("{addr} is already taken: stop what listens there or change {key} in tuning.toml"))
+    std::net::TcpListener::bind(addr).map(drop).with_context(|| {
+        format!("{addr} is already taken: stop what listens there or change {key} in tuning.toml")
+    })
 }
 
 fn start_clickhouse(cfg: &UpConfig) -> Result<PathBuf> {
@@ -192,12 +205,17 @@ fn start_clickhouse(cfg: &UpConfig) -> Result<PathBuf> {
     if !script.exists() {
         bail!("{} is missing: run from the repository root, or set up.start_clickhouse = false and point clickhouse.url at a server", script.display());
     }
-    run_script(&script, "start").context("starting the local ClickHouse server (up.start_clickhouse)")?;
+    run_script(&script, "start")
+        .context("starting the local ClickHouse server (up.start_clickhouse)")?;
     Ok(script)
 }
 
 fn run_script(script: &Path, verb: &str) -> Result<()> {
-    let status = Command::new("bash").arg(script).arg(verb).status().with_context(|| format!("running {}", script.display()))?;
+    let status = Command::new("bash")
+        .arg(script)
+        .arg(verb)
+        .status()
+        .with_context(|| format!("running {}", script.display()))?;
     if !status.success() {
         bail!("{} {verb} failed ({status})", script.display());
     }

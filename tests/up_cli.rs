@@ -1,0 +1,171 @@
+//! `tickring up` end to end: the simulator feeds the ring, both sinks run as separate processes, a websocket
+//! client receives trades, a SIGKILLed ClickHouse writer is restarted and catches up, and Ctrl-C stops
+//! everything with every published tick stored exactly once.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tickring_engine::{InstrumentEntry, Tick};
+use tickring_ipc::{RingConfig, RingStatus};
+
+const HTTP_PORT: u16 = 18131;
+const TCP_PORT: u16 = 19031;
+const WS: &str = "127.0.0.1:18091";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn clickhouse(action: &str, home: &Path) {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/clickhouse.sh"))
+        .arg(action)
+        .env("CLICKHOUSE_HTTP_PORT", HTTP_PORT.to_string())
+        .env("CLICKHOUSE_TCP_PORT", TCP_PORT.to_string())
+        .env("CLICKHOUSE_HOME", home)
+        .output()
+        .expect("scripts/clickhouse.sh runs");
+    assert!(
+        out.status.success(),
+        "clickhouse.sh {action}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn query(sql: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", HTTP_PORT)).expect("connect ClickHouse");
+    write!(s, "POST / HTTP/1.0\r\nContent-Length: {}\r\n\r\n{sql}", sql.len()).expect("send");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("http response");
+    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{response}");
+    body.trim().to_string()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Cleanup {
+    up: Option<Child>,
+    home: PathBuf,
+    ring: RingConfig,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(mut up) = self.up.take() {
+            let _ = up.kill();
+            let _ = up.wait();
+        }
+        clickhouse("stop", &self.home);
+        let _ = std::fs::remove_file(self.ring.segment_path());
+        let _ = std::fs::remove_file(self.ring.lock_path());
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+#[test]
+fn up_runs_everything_survives_a_killed_sink_and_stops_without_losing_a_tick() {
+    let home = std::env::temp_dir().join(format!("tickring-up-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring = RingConfig { name: format!("up-{}", std::process::id()), ..RingConfig::default() };
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone() };
+    clickhouse("start", &home);
+    let tuning = home.join("tuning.toml");
+    std::fs::write(
+        &tuning,
+        format!(
+            r#"[ring]
+name = "{}"
+[ingest]
+quarantine = "{q}"
+metrics = ""
+[ingest.simulator]
+rate_per_s = 2000
+[clickhouse]
+url = "http://127.0.0.1:{HTTP_PORT}"
+database = "tickring_up_test"
+flush_interval_ms = 200
+[websocket]
+listen = "{WS}"
+web_dir = "{web}"
+[up]
+start_clickhouse = false
+restart_backoff_min_ms = 200
+"#,
+            ring.name,
+            q = home.join("quarantine.jsonl").display(),
+            web = root().join("sinks/websocket/web").display(),
+        ),
+    )
+    .expect("tuning");
+    let _ = query("DROP DATABASE IF EXISTS tickring_up_test");
+    let up = Command::new(env!("CARGO_BIN_EXE_tickring"))
+        .args(["--tuning", tuning.to_str().expect("utf8"), "up"])
+        .current_dir(root())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tickring up");
+    let up_pid = up.id();
+    guard.up = Some(up);
+    let status = || RingStatus::read::<Tick, InstrumentEntry>(&ring).ok();
+    let consumer_pid = |name: &str| {
+        status()
+            .and_then(|s| s.consumers.into_iter().find(|c| c.name == name && c.state == "active"))
+            .map(|c| c.pid)
+    };
+    wait_until("both sinks attached", Duration::from_secs(60), || {
+        consumer_pid("clickhouse").is_some() && consumer_pid("websocket").is_some()
+    });
+
+    // A websocket client receives live trades.
+    let (mut ws, _) = tungstenite::connect(format!("ws://{WS}/ws")).expect("websocket connects");
+    ws.send(tungstenite::Message::text(r#"{"op":"subscribe","channels":["trade.*"],"id":1}"#))
+        .expect("send");
+    let mut trades = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while trades == 0 && Instant::now() < deadline {
+        if let tungstenite::Message::Text(t) = ws.read().expect("read") {
+            trades += t.matches(r#""type":"trade""#).count();
+        }
+    }
+    assert!(trades > 0, "no trade reached the websocket client");
+
+    // Data reaches ClickHouse.
+    wait_until("ticks in ClickHouse", Duration::from_secs(30), || {
+        query("SELECT count() FROM tickring_up_test.ticks").parse::<u64>().unwrap_or(0) > 0
+    });
+
+    // A SIGKILLed writer is restarted by up and catches up from its cursor.
+    let old = consumer_pid("clickhouse").expect("writer pid");
+    Command::new("kill").args(["-9", &old.to_string()]).status().expect("kill");
+    wait_until("the writer restarted", Duration::from_secs(30), || {
+        consumer_pid("clickhouse").is_some_and(|p| p != old)
+    });
+    wait_until("the restarted writer caught up", Duration::from_secs(30), || {
+        status()
+            .and_then(|s| s.consumers.into_iter().find(|c| c.name == "clickhouse"))
+            .is_some_and(|c| c.lag < 5_000)
+    });
+
+    // Ctrl-C: everything stops in order, and every published tick is stored exactly once.
+    Command::new("kill").args(["-INT", &up_pid.to_string()]).status().expect("interrupt");
+    let mut up = guard.up.take().expect("up");
+    let mut log = String::new();
+    up.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");
+    assert!(up.wait().expect("wait").success(), "{log}");
+    let published = status().expect("ring").published;
+    assert!(published > 0);
+    let stored: u64 =
+        query("SELECT count() FROM tickring_up_test.ticks FINAL").parse().expect("count");
+    let distinct: u64 =
+        query("SELECT uniqExact(epoch, seq) FROM tickring_up_test.ticks").parse().expect("count");
+    assert_eq!((stored, distinct), (published, published), "{log}");
+    assert!(log.contains("stopped") && log.contains("sink-clickhouse"), "{log}");
+}
