@@ -385,6 +385,8 @@ async fn serve_http(mut stream: TcpStream, req: &Request, ctx: &ServerCtx) {
             "application/json",
             serde_json::to_vec(&ctx.stats.snapshot()).unwrap_or_default(),
         )
+    } else if req.path == "/metrics" {
+        ("200 OK", "text/plain; version=0.0.4", ctx.stats.prometheus().into_bytes())
     } else {
         match web::lookup(&ctx.cfg.web_dir, &req.path) {
             Asset::Found { body, content_type } => ("200 OK", content_type, body),

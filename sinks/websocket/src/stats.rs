@@ -21,6 +21,24 @@ macro_rules! counters {
             pub fn snapshot(&self) -> StatsSnapshot {
                 StatsSnapshot { $($name: self.$name.load(Relaxed),)* }
             }
+
+            /// The counters in Prometheus text format (served at `/metrics`).
+            pub fn prometheus(&self) -> String {
+                use std::fmt::Write as _;
+                let mut out = String::new();
+                $(
+                    let kind = if stringify!($name) == "connections_open" { "gauge" } else { "counter" };
+                    let _ = writeln!(
+                        out,
+                        "# HELP tickring_websocket_{0} {1}\n# TYPE tickring_websocket_{0} {2}\ntickring_websocket_{0} {3}",
+                        stringify!($name),
+                        $doc,
+                        kind,
+                        self.$name.load(Relaxed)
+                    );
+                )*
+                out
+            }
         }
     };
 }
@@ -57,5 +75,21 @@ counters! {
 impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod prometheus_tests {
+    use super::*;
+
+    #[test]
+    fn every_counter_is_exposed_with_help_and_type() {
+        let stats = Stats::default();
+        Stats::add(&stats.ticks_in, 7);
+        let text = stats.prometheus();
+        assert!(text.contains("# TYPE tickring_websocket_connections_open gauge"));
+        assert!(text
+            .contains("# TYPE tickring_websocket_ticks_in counter\ntickring_websocket_ticks_in 7"));
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 26);
     }
 }
