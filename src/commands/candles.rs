@@ -21,12 +21,20 @@ pub struct CandlesArgs {
     /// Format of FILE: lseg, jsonl or csv; guessed if omitted.
     #[arg(long, value_parser = ["lseg", "jsonl", "csv"])]
     format: Option<String>,
+    /// CSV column names, e.g. `symbol=ric,ts=time,price=px,size=qty`.
+    #[arg(long, value_parser = super::feeds::parse_csv_columns)]
+    csv_columns: Option<tickring_engine::feed::replay::CsvColumns>,
     /// A recorded file (LSEG dump, canonical JSON lines or CSV).
     file: PathBuf,
 }
 
 pub fn run(tuning: &Tuning, args: CandlesArgs) -> Result<()> {
-    let mut source = open_replay(&args.file, args.format.as_deref(), field_mapping(tuning)?)?;
+    let mut source = open_replay(
+        &args.file,
+        args.format.as_deref(),
+        args.csv_columns.as_ref(),
+        field_mapping(tuning)?,
+    )?;
     let mut classifier = Classifier::new(&calendars(tuning)?, tuning.ingest.exchange_overrides()?);
     let mut directory: Vec<InstrumentEntry> = Vec::new();
     let mut ticks = Vec::new();

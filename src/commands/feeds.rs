@@ -29,6 +29,34 @@ pub struct SourceArgs {
     /// Replay speed: 1x, 10x, ... or max.
     #[arg(long, default_value = "max")]
     pub speed: Speed,
+    /// CSV column names, e.g. `symbol=ric,ts=time,price=px,size=qty,exchange=mic,trade_id=id`
+    /// (default: columns named symbol, ts, price, size, exchange, trade_id).
+    #[arg(long, value_parser = parse_csv_columns)]
+    pub csv_columns: Option<CsvColumns>,
+}
+
+/// `field=column,...` -> which CSV header holds each trade field.
+pub fn parse_csv_columns(text: &str) -> Result<CsvColumns, String> {
+    let mut columns = CsvColumns { exchange: None, trade_id: None, ..CsvColumns::default() };
+    for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (field, column) =
+            pair.split_once('=').ok_or_else(|| format!("{pair:?}: write field=column"))?;
+        let column = column.trim().to_string();
+        match field.trim() {
+            "symbol" => columns.symbol = column,
+            "ts" => columns.ts = column,
+            "price" => columns.price = column,
+            "size" => columns.size = column,
+            "exchange" => columns.exchange = Some(column),
+            "trade_id" => columns.trade_id = Some(column),
+            other => {
+                return Err(format!(
+                    "unknown field {other:?}: symbol, ts, price, size, exchange or trade_id"
+                ))
+            }
+        }
+    }
+    Ok(columns)
 }
 
 fn parse_feed(s: &str) -> Result<FeedKind, String> {
@@ -74,7 +102,12 @@ pub fn open_source(
         ),
         FeedKind::Replay => {
             let Some(path) = &args.file else { bail!("replay needs a FILE to read") };
-            open_replay(path, args.format.as_deref(), field_mapping(tuning)?)?
+            open_replay(
+                path,
+                args.format.as_deref(),
+                args.csv_columns.as_ref(),
+                field_mapping(tuning)?,
+            )?
         }
         FeedKind::Lseg => Box::new(
             LsegClient::start(tuning.ingest.lseg.clone(), field_mapping(tuning)?)
@@ -89,6 +122,7 @@ pub fn open_source(
 pub fn open_replay(
     path: &Path,
     format: Option<&str>,
+    csv_columns: Option<&CsvColumns>,
     mapping: Arc<Mapping>,
 ) -> Result<Box<dyn TradeSource>> {
     let open = || -> Result<BufReader<File>> {
@@ -102,7 +136,7 @@ pub fn open_replay(
         "lseg" => Box::new(LsegDumpReader::new(open()?, mapping)),
         "jsonl" => Box::new(CanonicalReader::new(open()?)),
         "csv" => Box::new(
-            CsvReader::new(open()?, &CsvColumns::default())
+            CsvReader::new(open()?, csv_columns.unwrap_or(&CsvColumns::default()))
                 .with_context(|| format!("reading the CSV header of {}", path.display()))?,
         ),
         other => bail!("unknown replay format {other:?}"),
@@ -116,4 +150,22 @@ fn guess_format(path: &Path, mut reader: impl BufRead) -> Result<String> {
     let mut first = String::new();
     reader.read_line(&mut first).with_context(|| format!("reading {}", path.display()))?;
     Ok(if first.contains("\"frame\"") { "lseg" } else { "jsonl" }.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_columns_parse_and_refuse_unknown_fields() {
+        let c =
+            parse_csv_columns("symbol=ric,ts=time,price=px,size=qty,exchange=mic").expect("valid");
+        assert_eq!(
+            (c.symbol.as_str(), c.ts.as_str(), c.exchange.as_deref()),
+            ("ric", "time", Some("mic"))
+        );
+        assert_eq!(c.trade_id, None);
+        assert!(parse_csv_columns("volume=qty").is_err());
+        assert!(parse_csv_columns("symbol").is_err());
+    }
 }
