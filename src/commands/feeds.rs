@@ -26,9 +26,9 @@ pub struct SourceArgs {
     /// Format of FILE: lseg (dump of received frames), jsonl (canonical ticks) or csv; guessed if omitted.
     #[arg(long, value_parser = ["lseg", "jsonl", "csv"])]
     pub format: Option<String>,
-    /// Replay speed: 1x, 10x, ... or max.
-    #[arg(long, default_value = "max")]
-    pub speed: Speed,
+    /// Replay speed: 1x, 10x, ... or max [default: ingest.replay_speed].
+    #[arg(long)]
+    pub speed: Option<Speed>,
     /// CSV column names, e.g. `symbol=ric,ts=time,price=px,size=qty,exchange=mic,trade_id=id`
     /// (default: columns named symbol, ts, price, size, exchange, trade_id).
     #[arg(long, value_parser = parse_csv_columns)]
@@ -101,7 +101,9 @@ pub fn open_source(
                 .context("starting the simulator")?,
         ),
         FeedKind::Replay => {
-            let Some(path) = &args.file else { bail!("replay needs a FILE to read") };
+            let Some(path) = file else {
+                bail!("the replay feed needs a file: pass FILE or set ingest.replay_file in tuning.toml")
+            };
             open_replay(
                 path,
                 args.format.as_deref(),
@@ -114,7 +116,15 @@ pub fn open_source(
                 .context("starting the LSEG client")?,
         ),
     };
-    let pacer = if feed == FeedKind::Replay { Pacer::new(args.speed) } else { None };
+    let speed = match args.speed {
+        Some(s) => s,
+        None => tuning
+            .ingest
+            .replay_speed
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("ingest.replay_speed: {e}"))?,
+    };
+    let pacer = if feed == FeedKind::Replay { Pacer::new(speed) } else { None };
     Ok((source, pacer, calendars))
 }
 

@@ -126,6 +126,20 @@ impl Supervised {
     }
 }
 
+/// Whatever path leaves `supervise` (an error included), no child is left running behind.
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.signal(Signal::TERM);
+            self.wait_or_stop(Duration::from_secs(5));
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 pub fn run(tuning_path: &Path, _args: UpArgs) -> Result<()> {
     let tuning = Tuning::load(tuning_path)?;
     let cfg = tuning.up.clone();

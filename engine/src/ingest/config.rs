@@ -21,6 +21,10 @@ pub enum FeedKind {
 #[serde(deny_unknown_fields, default)]
 pub struct IngestConfig {
     pub feed: FeedKind,
+    /// The file `feed = "replay"` reads when the command line names none (LSEG dump, JSON lines or CSV).
+    pub replay_file: Option<PathBuf>,
+    /// Replay pacing when the command line gives none: "1x", "10x", ... or "max".
+    pub replay_speed: String,
     /// Field-mapping file for LSEG messages; empty = the built-in `engine/mappings/lseg.toml`.
     pub mapping: Option<PathBuf>,
     /// Folder of calendar files; empty = the built-in `engine/calendars/`.
@@ -45,6 +49,8 @@ impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             feed: FeedKind::Simulator,
+            replay_file: None,
+            replay_speed: "max".into(),
             mapping: None,
             calendars: None,
             quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
