@@ -101,7 +101,7 @@ pub fn open_source(
                 .context("starting the simulator")?,
         ),
         FeedKind::Replay => {
-            let Some(path) = file else {
+            let Some(path) = args.file.as_ref().or(tuning.ingest.replay_file.as_ref()) else {
                 bail!("the replay feed needs a file: pass FILE or set ingest.replay_file in tuning.toml")
             };
             open_replay(
