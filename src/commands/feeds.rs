@@ -111,10 +111,7 @@ pub fn open_source(
                 field_mapping(tuning)?,
             )?
         }
-        FeedKind::Lseg => Box::new(
-            LsegClient::start(tuning.ingest.lseg.clone(), field_mapping(tuning)?)
-                .context("starting the LSEG client")?,
-        ),
+        FeedKind::Lseg => lseg(tuning)?,
     };
     let speed = match args.speed {
         Some(s) => s,
@@ -160,6 +157,30 @@ fn guess_format(path: &Path, mut reader: impl BufRead) -> Result<String> {
     let mut first = String::new();
     reader.read_line(&mut first).with_context(|| format!("reading {}", path.display()))?;
     Ok(if first.contains("\"frame\"") { "lseg" } else { "jsonl" }.into())
+}
+
+/// One LSEG connection, or several feeding the publisher through the in-process disruptor fan-in.
+fn lseg(tuning: &Tuning) -> Result<Box<dyn TradeSource>> {
+    let cfg = &tuning.ingest.lseg;
+    let mapping = field_mapping(tuning)?;
+    if cfg.connections <= 1 {
+        return Ok(Box::new(
+            LsegClient::start(cfg.clone(), mapping).context("starting the LSEG client")?,
+        ));
+    }
+    let mut clients: Vec<Box<dyn TradeSource>> = Vec::with_capacity(cfg.connections);
+    for i in 0..cfg.connections.min(cfg.rics.len()) {
+        let client = LsegClient::start(cfg.connection(i), Arc::clone(&mapping))
+            .with_context(|| format!("starting LSEG connection {i}"))?;
+        clients.push(Box::new(client));
+    }
+    let fan_in = tickring_engine::ingest::FanIn::start(
+        clients,
+        cfg.channel_capacity,
+        tuning.ingest.publish_batch,
+    )
+    .context("starting the feed threads")?;
+    Ok(Box::new(fan_in))
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub struct LsegConfig {
     pub login_timeout_ms: u64,
     /// Decoded items buffered between the client thread and the ingest side.
     pub channel_capacity: usize,
+    /// Connections to open, the RICs split between them round-robin; each decodes on its own thread and
+    /// hands trades to the one publisher through an in-process disruptor.
+    pub connections: usize,
 }
 
 impl Default for LsegConfig {
@@ -50,6 +53,7 @@ impl Default for LsegConfig {
             connect_timeout_ms: 10_000,
             login_timeout_ms: 10_000,
             channel_capacity: 65_536,
+            connections: 1,
         }
     }
 }
@@ -68,6 +72,13 @@ pub enum LsegConfigError {
 }
 
 impl LsegConfig {
+    /// The settings of connection `index` of [`LsegConfig::connections`]: every n-th RIC.
+    pub fn connection(&self, index: usize) -> Self {
+        let n = self.connections.max(1);
+        let rics = self.rics.iter().skip(index).step_by(n).cloned().collect();
+        Self { rics, connections: 1, ..self.clone() }
+    }
+
     /// Checks what a connection needs (called when the LSEG feed is started, not for other feeds).
     ///
     /// # Errors
