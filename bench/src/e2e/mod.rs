@@ -181,6 +181,17 @@ impl E2eRun {
     }
 }
 
+/// Removes the run's ring segment and lock file when dropped (after the processes that map it).
+#[derive(Debug)]
+struct RingFiles(RingConfig);
+
+impl Drop for RingFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0.segment_path());
+        let _ = std::fs::remove_file(self.0.lock_path());
+    }
+}
+
 /// Child processes of the run: SIGTERM'd (then killed) when dropped.
 #[derive(Debug, Default)]
 struct Children(Vec<(&'static str, Child, PathBuf)>);
@@ -378,6 +389,7 @@ fn run_in(cfg: &E2eConfig, work: &Path) -> Result<E2eRun> {
     http.query(&format!("DROP DATABASE IF EXISTS `{DATABASE}`"))?;
 
     let ring = RingConfig { name: format!("e2e-{pid}"), ..cfg.ring.clone() };
+    let _ring_files = RingFiles(ring.clone());
     let mut feed = feed::Feed::create(&ring, cfg.symbols, cfg.publish_batch)?;
     let epoch = feed.epoch();
     let tuning = work.join("tuning.toml");
