@@ -40,6 +40,26 @@ impl LatencyHistogram {
         self.inner.saturating_record(ns);
     }
 
+    /// Records `count` occurrences of one latency; values past [`HIGHEST_TRACKABLE_NS`] are clamped.
+    pub fn record_n(&mut self, ns: u64, count: u64) {
+        self.inner.saturating_record_n(ns, count);
+    }
+
+    /// `(value, count)` of every recorded bucket, lowest first: a compact form that
+    /// [`LatencyHistogram::from_pairs`] reads back into the same histogram.
+    pub fn to_pairs(&self) -> Vec<(u64, u64)> {
+        self.inner.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
+    }
+
+    /// The histogram of [`LatencyHistogram::to_pairs`].
+    pub fn from_pairs(pairs: &[(u64, u64)]) -> Self {
+        let mut h = Self::new();
+        for &(v, n) in pairs {
+            h.record_n(v, n);
+        }
+        h
+    }
+
     /// Number of recorded values.
     pub fn len(&self) -> u64 {
         self.inner.len()
@@ -164,6 +184,16 @@ mod tests {
         assert!(close(h.percentile(99.9), 9_990), "{}", h.percentile(99.9));
         assert!(close(h.max(), 10_000), "{}", h.max());
         assert_eq!(h.percentile(10.0), 1_000);
+    }
+
+    #[test]
+    fn pairs_round_trip() {
+        let h = one_to_ten_thousand();
+        let back = LatencyHistogram::from_pairs(&h.to_pairs());
+        assert_eq!(back.len(), h.len());
+        for p in [50.0, 99.0, 99.99, 100.0] {
+            assert_eq!(back.percentile(p), h.percentile(p));
+        }
     }
 
     #[test]

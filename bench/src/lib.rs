@@ -15,17 +15,19 @@
 
 pub mod affinity;
 pub mod clock;
+pub mod e2e;
 pub mod histogram;
 pub mod ingest;
 pub mod message;
 pub mod peers;
+pub mod plot;
 pub mod report;
 pub mod ring_scenario;
 
 pub use histogram::LatencyHistogram;
 pub use message::Message;
 pub use peers::Peer;
-pub use report::{BenchResult, Measurement, Report, Throughput};
+pub use report::{BenchResult, Combined, Measurement, Report, Throughput};
 pub use ring_scenario::{
     ring_peers, run_child, run_ring, write_outputs, ChildLauncher, RingBenchConfig, RingRun,
     BASELINE_PEER,

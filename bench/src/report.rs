@@ -144,6 +144,104 @@ impl Report {
     }
 }
 
+/// Every scenario of one `tickring bench all` run: `{"scenarios":[<each report>]}`. Each entry is a
+/// scenario's own report as it serialises (`{"scenario":..,"results":[..]}`), extras included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Combined {
+    pub scenarios: Vec<serde_json::Value>,
+}
+
+/// The contract fields of one row, read back from any scenario's JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct ContractRow {
+    name: String,
+    p50_ns: u64,
+    p90_ns: u64,
+    p99_ns: u64,
+    p999_ns: u64,
+    p9999_ns: u64,
+    max_ns: u64,
+    throughput_per_s: f64,
+}
+
+impl Combined {
+    /// Adds one scenario's report.
+    ///
+    /// # Errors
+    /// The report does not serialise to `{"scenario":..,"results":[..]}` with the contract fields.
+    pub fn push<R: Serialize>(&mut self, report: &R) -> anyhow::Result<()> {
+        let value = serde_json::to_value(report)?;
+        Self::check(&value)?;
+        self.scenarios.push(value);
+        Ok(())
+    }
+
+    fn check(value: &serde_json::Value) -> anyhow::Result<(String, Vec<ContractRow>)> {
+        let scenario = value
+            .get("scenario")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| anyhow::anyhow!("a report without a \"scenario\" name"))?
+            .to_owned();
+        let rows = value
+            .get("results")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("report {scenario} has no \"results\""))?;
+        let rows: Vec<ContractRow> =
+            serde_json::from_value(rows).map_err(|e| anyhow::anyhow!("report {scenario}: {e}"))?;
+        Ok((scenario, rows))
+    }
+
+    /// Pretty JSON, for files people read.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("JSON values always serialise")
+    }
+
+    /// One table over every scenario: scenario, row, percentiles in microseconds, throughput per second.
+    pub fn summary_table(&self) -> String {
+        let mut rows = Vec::new();
+        for v in &self.scenarios {
+            if let Ok((scenario, results)) = Self::check(v) {
+                for r in results {
+                    rows.push((scenario.clone(), r));
+                }
+            }
+        }
+        let sw = rows.iter().map(|(s, _)| s.len()).max().unwrap_or(8).max(8);
+        let nw = rows.iter().map(|(_, r)| r.name.len()).max().unwrap_or(4).max(4);
+        let us = |ns: u64| ns as f64 / 1e3;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<sw$} {:<nw$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>11} {:>14}",
+            "scenario",
+            "name",
+            "p50 us",
+            "p90 us",
+            "p99 us",
+            "p99.9 us",
+            "p99.99 us",
+            "max us",
+            "per s"
+        );
+        for (scenario, r) in &rows {
+            let _ = writeln!(
+                s,
+                "{:<sw$} {:<nw$} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>11.2} {:>14.0}",
+                scenario,
+                r.name,
+                us(r.p50_ns),
+                us(r.p90_ns),
+                us(r.p99_ns),
+                us(r.p999_ns),
+                us(r.p9999_ns),
+                us(r.max_ns),
+                r.throughput_per_s
+            );
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +329,30 @@ mod tests {
         assert_eq!((r.p50_ns, r.max_ns, r.samples), (200, 400, 4));
         assert_eq!(r.throughput_per_s, 2_000_000.0);
         assert_eq!(Throughput { messages: 5, elapsed_ns: 0 }.per_second(), 0.0);
+    }
+
+    #[test]
+    fn combined_report_has_the_scenarios_shape() {
+        let mut all = Combined::default();
+        all.push(&Report::new("ring", vec![row("a", 30)], "a")).expect("ring");
+        // Any serialisable report of the contract shape is accepted, extras and all.
+        let other = serde_json::json!({"scenario":"clickhouse","extra":1,"results":[{"name":"max_rate",
+            "p50_ns":1,"p90_ns":2,"p99_ns":3,"p999_ns":4,"p9999_ns":5,"max_ns":6,"throughput_per_s":7.5}]});
+        all.push(&other).expect("clickhouse");
+        assert!(all.push(&serde_json::json!({"results":[]})).is_err(), "no scenario name");
+        assert!(all.push(&serde_json::json!({"scenario":"x","results":[{"name":"y"}]})).is_err());
+        let v: serde_json::Value = serde_json::from_str(&all.to_json_pretty()).expect("JSON");
+        let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(keys, ["scenarios"]);
+        let scenarios = v["scenarios"].as_array().expect("array");
+        assert_eq!(scenarios.len(), 2);
+        assert_eq!(scenarios[0]["scenario"], "ring");
+        assert_eq!(scenarios[0]["results"][0]["p99_ns"], 30);
+        assert_eq!(scenarios[1]["results"][0]["name"], "max_rate");
+        let table = all.summary_table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(lines[1].starts_with("ring") && lines[1].contains(" a "));
+        assert!(lines[2].starts_with("clickhouse") && lines[2].contains("max_rate"));
     }
 }

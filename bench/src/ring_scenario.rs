@@ -194,7 +194,7 @@ pub fn write_outputs(run: &RingRun, json: &Path, hgrm_dir: &Path) -> Result<Vec<
     written.push(json.to_owned());
     let stem = json.file_stem().and_then(|s| s.to_str()).unwrap_or(SCENARIO);
     for m in &run.measurements {
-        let path = hgrm_dir.join(format!("{stem}.{}.hgrm", m.name));
+        let path = hgrm_dir.join(format!("{stem}.{}.hgrm", file_name_part(&m.name)));
         std::fs::write(&path, m.latency.to_hgrm_string(1.0))
             .with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
@@ -202,11 +202,27 @@ pub fn write_outputs(run: &RingRun, json: &Path, hgrm_dir: &Path) -> Result<Vec<
     Ok(written)
 }
 
+/// A row name as a file-name part: `->` becomes `-to-`, anything but ASCII letters, digits, `.`, `_` and
+/// `-` becomes `_` (e.g. `tick->websocket-client` -> `tick-to-websocket-client`).
+pub fn file_name_part(name: &str) -> String {
+    name.replace("->", "-to-")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::histogram::LatencyHistogram;
     use crate::report::Throughput;
+
+    #[test]
+    fn row_names_become_plain_file_names() {
+        assert_eq!(file_name_part("tick->websocket-client"), "tick-to-websocket-client");
+        assert_eq!(file_name_part("tickring-shm"), "tickring-shm");
+        assert_eq!(file_name_part("in=10/s x"), "in_10_s_x");
+    }
 
     #[test]
     fn presets_are_valid_and_bad_knobs_are_refused() {

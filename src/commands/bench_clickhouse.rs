@@ -4,6 +4,8 @@ use crate::tuning::Tuning;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
+use tickring_sink_clickhouse::bench::Report;
+use tickring_sink_clickhouse::ClickhouseConfig;
 
 #[derive(Debug, Args)]
 pub struct BenchClickhouseArgs {
@@ -15,8 +17,13 @@ pub struct BenchClickhouseArgs {
     pub json: Option<PathBuf>,
 }
 
-pub fn run(tuning: &Tuning, args: BenchClickhouseArgs) -> Result<()> {
-    let report = tickring_sink_clickhouse::bench::run(&tuning.clickhouse, args.quick)
+pub fn run(tuning: &Tuning, args: BenchClickhouseArgs) -> Result<Report> {
+    run_with(&tuning.clickhouse, args)
+}
+
+/// The benchmark against the server of `cfg.url`; prints the table, writes the JSON when asked.
+pub fn run_with(cfg: &ClickhouseConfig, args: BenchClickhouseArgs) -> Result<Report> {
+    let report = tickring_sink_clickhouse::bench::run(cfg, args.quick)
         .context("ClickHouse benchmark (is the server up? scripts/clickhouse.sh start)")?;
     println!(
         "{:<20} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -38,6 +45,7 @@ pub fn run(tuning: &Tuning, args: BenchClickhouseArgs) -> Result<()> {
     if let Some(path) = args.json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
     }
-    Ok(())
+    Ok(report)
 }

@@ -3,34 +3,49 @@
 use crate::tuning::Tuning;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
-use tickring_sink_websocket::bench::{self, BenchOptions};
+use tickring_sink_websocket::bench::{self, BenchOptions, BenchReport};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchWebsocketArgs {
     /// Fewer rates, shorter runs.
     #[arg(long)]
-    quick: bool,
+    pub quick: bool,
     /// Also write the results as JSON here.
     #[arg(long)]
-    json: Option<PathBuf>,
+    pub json: Option<PathBuf>,
     /// Websocket clients.
     #[arg(long, default_value_t = 1000)]
-    clients: usize,
+    pub clients: usize,
     /// Symbols the producer spreads ticks over.
     #[arg(long, default_value_t = 1000)]
-    symbols: usize,
+    pub symbols: usize,
     /// Symbols (trade channels) per client.
     #[arg(long, default_value_t = 10)]
-    per_client: usize,
+    pub per_client: usize,
     /// Input rates to try, ticks/s (comma-separated; default 2000,5000,10000,20000,40000, quick 2000,10000).
     #[arg(long, value_delimiter = ',')]
-    rates: Vec<u64>,
+    pub rates: Vec<u64>,
     /// Seconds measured per rate.
     #[arg(long)]
-    seconds: Option<u64>,
+    pub seconds: Option<u64>,
 }
 
-pub fn run(tuning: &Tuning, args: BenchWebsocketArgs) -> Result<()> {
+impl BenchWebsocketArgs {
+    /// The defaults of the command line (for `bench all`).
+    pub fn preset(quick: bool, json: Option<PathBuf>) -> Self {
+        Self {
+            quick,
+            json,
+            clients: 1000,
+            symbols: 1000,
+            per_client: 10,
+            rates: Vec::new(),
+            seconds: None,
+        }
+    }
+}
+
+pub fn run(tuning: &Tuning, args: BenchWebsocketArgs) -> Result<BenchReport> {
     let mut opts = if args.quick {
         BenchOptions::quick(args.clients)
     } else {
@@ -62,5 +77,5 @@ pub fn run(tuning: &Tuning, args: BenchWebsocketArgs) -> Result<()> {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {}", path.display());
     }
-    Ok(())
+    Ok(report)
 }
