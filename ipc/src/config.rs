@@ -11,8 +11,8 @@ use std::time::Duration;
 pub enum WaitStrategy {
     /// Spin on the cursor with a CPU pause hint: lowest latency, burns its whole core. Pin the thread.
     BusySpin,
-    /// Spin `spins` times, then yield the core to the scheduler between checks: near busy-spin latency while
-    /// busy, gives the core back when idle.
+    /// Spin `spins` times, then yield the core to the scheduler between checks (1000 times), then sleep
+    /// 50 us between checks: near busy-spin latency while busy, costs no CPU once idle.
     SpinThenYield { spins: u32 },
     /// Sleep `micros` between checks: cheapest on CPU, adds up to that much latency.
     Sleep { micros: u64 },

@@ -3,6 +3,11 @@
 use crate::config::WaitStrategy;
 use std::time::Duration;
 
+/// Yields before a spin-then-yield waiter falls back to short sleeps.
+const YIELDS: u32 = 1_000;
+/// The sleep of a spin-then-yield waiter that has been idle past its spins and yields.
+const IDLE_SLEEP: Duration = Duration::from_micros(50);
+
 /// One waiting episode; create a new one (or `reset`) when progress is made.
 #[derive(Debug)]
 pub struct Waiter {
@@ -24,11 +29,15 @@ impl Waiter {
         match self.strategy {
             WaitStrategy::BusySpin => std::hint::spin_loop(),
             WaitStrategy::SpinThenYield { spins } => {
-                if self.spins < spins {
-                    self.spins += 1;
+                self.spins = self.spins.saturating_add(1);
+                if self.spins <= spins {
                     std::hint::spin_loop();
-                } else {
+                } else if self.spins <= spins.saturating_add(YIELDS) {
                     std::thread::yield_now();
+                } else {
+                    // Idle for a while: stop burning the core (yield returns at once when nothing else
+                    // wants it), so idle consumers on a shared machine cost nothing.
+                    std::thread::sleep(IDLE_SLEEP);
                 }
             }
             WaitStrategy::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
