@@ -157,6 +157,9 @@ fn process_config(capacity: u64) -> RingConfig {
         producer_wait: WaitStrategy::SpinThenYield { spins: 200 },
         consumer_wait: WaitStrategy::SpinThenYield { spins: 200 },
         max_batch: 1024.min(capacity as usize),
+        // A killed consumer is evicted at once (its pid is gone); a live one must never be, even on a
+        // loaded machine, so the silence allowed is generous.
+        heartbeat_timeout_ms: 2_000,
         ..config(capacity)
     }
 }
