@@ -4,8 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# The ClickHouse tests start the local server; stop it however the run ends.
-trap 'scripts/clickhouse.sh stop || true' EXIT
+# The ClickHouse tests start local servers (the outage test its own on 18124); stop them however the run ends.
+stop_servers() {
+  scripts/clickhouse.sh stop || true
+  CLICKHOUSE_HTTP_PORT=18124 CLICKHOUSE_TCP_PORT=19001 CLICKHOUSE_HOME="$PWD/var/clickhouse-18124" \
+    scripts/clickhouse.sh stop || true
+}
+trap stop_servers EXIT
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
