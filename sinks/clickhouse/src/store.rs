@@ -35,7 +35,13 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     pub fn new(cfg: &ClickhouseConfig, password: &str) -> Self {
-        let server = Client::default()
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_keepalive(Some(Duration::from_secs(60)));
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build(connector);
+        let server = Client::with_http_client(http)
             .with_url(&cfg.url)
             .with_user(&cfg.user)
             .with_password(password)
