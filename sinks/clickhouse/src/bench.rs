@@ -203,8 +203,8 @@ fn spawn_poller(
                                 let end = chunks.get(i + 1).map_or(n, |c| c.0);
                                 let (lo, hi) = (first.max(seen), end.min(visible));
                                 if hi > lo {
-                                    let _ = hist
-                                        .record_n(now.saturating_sub(at).max(1_000), hi - lo);
+                                    let _ =
+                                        hist.record_n(now.saturating_sub(at).max(1_000), hi - lo);
                                 }
                             }
                         }
