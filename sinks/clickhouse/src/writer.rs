@@ -494,7 +494,7 @@ impl Writer {
             Arc::clone(&job),
             done,
         ));
-        self.inflight = Some(InFlight { job, handle });
+        self.inflight = Some(InFlight { job, started: Instant::now(), handle });
     }
 
     /// Waits until ClickHouse acknowledged the flush in flight, retrying what failed with backoff; its ring
@@ -503,7 +503,7 @@ impl Writer {
     /// # Errors
     /// A stop was requested while ClickHouse was failing.
     fn wait_inflight(&mut self) -> Result<(), SinkError> {
-        while let Some(InFlight { job, mut handle }) = self.inflight.take() {
+        while let Some(InFlight { job, started, mut handle }) = self.inflight.take() {
             let (done, result) = match self.rt.block_on(&mut handle) {
                 Ok(outcome) => outcome,
                 Err(e) => (Done::default(), Err(Error::Custom(format!("insert task failed: {e}")))),
@@ -517,6 +517,13 @@ impl Writer {
                         );
                     }
                     self.backoff.reset();
+                    tracing::debug!(
+                        ticks = done.ticks,
+                        candles = done.candles,
+                        latest = done.latest,
+                        ms = started.elapsed().as_millis() as u64,
+                        "flush acknowledged"
+                    );
                     self.stats.flushes += 1;
                     self.stats.ticks_written += done.ticks;
                     self.stats.candles_written += done.candles;
@@ -545,6 +552,7 @@ impl Writer {
 #[derive(Debug)]
 struct InFlight {
     job: Arc<FlushJob>,
+    started: Instant,
     handle: tokio::task::JoinHandle<(Done, clickhouse::error::Result<()>)>,
 }
 
