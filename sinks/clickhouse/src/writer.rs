@@ -1,6 +1,7 @@
-//! The writer process: attach to the ring as a gating consumer, accumulate an uncommitted batch in place,
-//! flush it to ClickHouse (candles, latest prices, then ticks), and commit the ring cursor only once
-//! ClickHouse acknowledged all three.
+//! The writer process: attach to the ring as a gating consumer, accumulate an uncommitted batch (records
+//! copied as they are read), hand it to ClickHouse in the background (candle tables and latest prices
+//! concurrently, then ticks) while reading the next batch behind it, and commit the ring cursor over a
+//! batch's records only once ClickHouse acknowledged all of its inserts. One flush is in flight at a time.
 //!
 //! Why nothing is lost: the cursor moves only after the acknowledgement, so whatever a crash interrupts is
 //! read again. Why nothing is duplicated: on start the writer asks ClickHouse for the highest stored
