@@ -5,13 +5,27 @@
 //! writer id from its (symbol, exchange), and ticks reach the aggregator with that id.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use tickring_engine::{Exchange, InstrumentEntry};
+
+/// Writer id -> (symbol, MIC): a snapshot a flush in flight takes along (ids only grow, so an older
+/// snapshot names every id its flush uses).
+#[derive(Debug, Default, Clone)]
+pub struct Names(Vec<(String, &'static str)>);
+
+impl Names {
+    /// Symbol and MIC of a writer id.
+    pub fn name(&self, id: u32) -> (&str, &'static str) {
+        self.0.get(id as usize).map_or(("", Exchange::Unknown.mic()), |(s, e)| (s.as_str(), e))
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Instruments {
     ids: HashMap<(String, Exchange), u32>,
-    /// Writer id -> (symbol, MIC).
-    names: Vec<(String, Exchange)>,
+    /// Writer id -> (symbol, MIC), shared with flushes in flight (copied on write only when a new instrument
+    /// appears while one holds it).
+    names: Arc<Names>,
     /// Directory index of the current ring epoch -> writer id.
     ring: Vec<u32>,
 }
@@ -22,8 +36,8 @@ impl Instruments {
         if let Some(&id) = self.ids.get(&(symbol.to_string(), exchange)) {
             return id;
         }
-        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push((symbol.to_string(), exchange));
+        let id = u32::try_from(self.names.0.len()).unwrap_or(u32::MAX);
+        Arc::make_mut(&mut self.names).0.push((symbol.to_string(), exchange.mic()));
         self.ids.insert((symbol.to_string(), exchange), id);
         id
     }
@@ -53,9 +67,12 @@ impl Instruments {
 
     /// Symbol and MIC of a writer id.
     pub fn name(&self, id: u32) -> (&str, &'static str) {
-        self.names
-            .get(id as usize)
-            .map_or(("", Exchange::Unknown.mic()), |(s, e)| (s.as_str(), e.mic()))
+        self.names.name(id)
+    }
+
+    /// The names as they are now, for a flush in flight.
+    pub fn names(&self) -> Arc<Names> {
+        Arc::clone(&self.names)
     }
 }
 
@@ -78,5 +95,9 @@ mod tests {
         assert_eq!(ins.name(2), ("VOD.L", "XLON"));
         assert_eq!(ins.intern("AAPL.O", Exchange::Xnas), 0);
         assert_eq!(ins.known(), 2);
+        let snapshot = ins.names();
+        ins.intern("MSFT.O", Exchange::Xnas);
+        assert_eq!((snapshot.name(2), snapshot.name(3)), (("VOD.L", "XLON"), ("", "XXXX")));
+        assert_eq!(ins.name(3), ("MSFT.O", "XNAS"));
     }
 }

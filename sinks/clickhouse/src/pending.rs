@@ -1,19 +1,22 @@
-//! What the writer holds between flushes: how far into the current (uncommitted) ring batch it has read,
-//! and the candles and latest prices derived from it. The tick rows themselves stay in the ring, read in
-//! place at flush time.
+//! What the writer holds between flushes: the batch being accumulated (its ring records, copied as they are
+//! read, and the candles and latest prices derived from them), and the owned [`FlushJob`] it becomes when it
+//! is handed to ClickHouse, so the writer can read on while that flush is in flight.
 
+use crate::instruments::Names;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 use tickring_engine::candles::{Candle, Interval};
 use tickring_engine::{Tick, TickFlags};
 
 #[derive(Debug, Default)]
 pub struct Pending {
-    /// First sequence of the batch being accumulated and how many of its records were processed.
+    /// First ring sequence of the batch being accumulated and how many of its records were processed
+    /// (written or skipped as already stored).
     pub first_seq: u64,
     pub done: usize,
-    /// Tick rows to write and their approximate wire size.
-    pub rows: usize,
+    /// Tick rows to write (sequence, tick with the writer's instrument id) and their approximate wire size.
+    pub ticks: Vec<(u64, Tick)>,
     pub bytes: usize,
     /// When the oldest pending row or candle arrived.
     pub since: Option<Instant>,
@@ -26,8 +29,12 @@ pub struct Pending {
 }
 
 impl Pending {
+    pub fn rows(&self) -> usize {
+        self.ticks.len()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.rows == 0 && self.candles.is_empty() && self.latest.is_empty()
+        self.ticks.is_empty() && self.candles.is_empty() && self.latest.is_empty()
     }
 
     pub fn mark(&mut self) {
@@ -48,19 +55,61 @@ impl Pending {
         }
     }
 
-    /// Pending candles of one interval.
-    pub fn candles_of(&self, interval: Interval) -> impl Iterator<Item = &(Candle, u64)> {
-        self.candles.iter().filter(move |(c, _)| c.series.interval == interval)
+    /// Hands everything accumulated to a flush and starts an empty batch after it. `spare` is the tick
+    /// buffer of an earlier, finished flush, reused so a steady stream allocates nothing per batch.
+    pub fn take_job(&mut self, epoch: u64, names: Arc<Names>, spare: Vec<(u64, Tick)>) -> FlushJob {
+        let mut ticks = spare;
+        ticks.clear();
+        std::mem::swap(&mut ticks, &mut self.ticks);
+        let job = FlushJob {
+            epoch,
+            first_seq: self.first_seq,
+            records: self.done,
+            ticks,
+            candles: std::mem::take(&mut self.candles),
+            latest: self.latest.drain().map(|(id, (e, s, t))| (id, e, s, t)).collect(),
+            names,
+        };
+        self.first_seq += self.done as u64;
+        self.clear();
+        job
     }
 
-    /// After a flush was acknowledged (and the batch committed).
-    pub fn clear(&mut self) {
+    /// Forgets the batch's records (they were lost from the ring) but keeps derived candles and prices.
+    pub fn drop_records(&mut self) {
         self.done = 0;
-        self.rows = 0;
+        self.ticks.clear();
+        self.bytes = 0;
+    }
+
+    fn clear(&mut self) {
+        self.done = 0;
+        self.ticks.clear();
         self.bytes = 0;
         self.since = None;
         self.capped = false;
         self.candles.clear();
         self.latest.clear();
+    }
+}
+
+/// Everything one flush writes, owned, so it can be in flight while the writer reads the next batch.
+#[derive(Debug)]
+pub struct FlushJob {
+    pub epoch: u64,
+    /// The ring records `[first_seq, first_seq + records)` it covers: committed once ClickHouse acknowledged.
+    pub first_seq: u64,
+    pub records: usize,
+    pub ticks: Vec<(u64, Tick)>,
+    pub candles: Vec<(Candle, u64)>,
+    /// (writer id, epoch, seq, tick).
+    pub latest: Vec<(u32, u64, u64, Tick)>,
+    pub names: Arc<Names>,
+}
+
+impl FlushJob {
+    /// Candles of one interval.
+    pub fn candles_of(&self, interval: Interval) -> impl Iterator<Item = &(Candle, u64)> {
+        self.candles.iter().filter(move |(c, _)| c.series.interval == interval)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
-use crate::instruments::Instruments;
+use crate::instruments::Names;
 use crate::rows::{
     bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow,
 };
@@ -35,7 +35,14 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     pub fn new(cfg: &ClickhouseConfig, password: &str) -> Self {
-        let server = Client::default()
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_keepalive(Some(Duration::from_secs(60)));
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(2))
+                .build(connector);
+        let server = Client::with_http_client(http)
             .with_url(&cfg.url)
             .with_user(&cfg.user)
             .with_password(password)
@@ -105,32 +112,24 @@ impl Store {
         self.bounded(q.fetch_all::<(String, String)>()).await
     }
 
-    /// Ring records `[first, first + records.len())` of `epoch`, leaving out sequences below `skip_below`.
+    /// Ticks of `epoch` with their ring sequences, `instrument_id` already the writer id, in one insert.
     pub async fn insert_ticks(
         &self,
         epoch: u64,
-        first: u64,
-        records: &[Tick],
-        skip_below: u64,
-        instruments: &Instruments,
+        ticks: &[(u64, Tick)],
+        names: &Names,
     ) -> Result<u64> {
         let mut insert = self
             .client
             .insert::<TickRow<'_>>("ticks")
             .await?
             .with_timeouts(Some(self.timeout), Some(self.timeout));
-        let mut rows = 0u64;
-        for (seq, tick) in (first..).zip(records) {
-            if seq < skip_below {
-                continue;
-            }
-            let Some(id) = instruments.of_ring(tick.instrument_id) else { continue };
-            let (symbol, mic) = instruments.name(id);
-            insert.write(&TickRow::new(epoch, seq, tick, symbol, mic)).await?;
-            rows += 1;
+        for (seq, tick) in ticks {
+            let (symbol, mic) = names.name(tick.instrument_id);
+            insert.write(&TickRow::new(epoch, *seq, tick, symbol, mic)).await?;
         }
         self.bounded(insert.end()).await?;
-        Ok(rows)
+        Ok(ticks.len() as u64)
     }
 
     /// Candles of one interval's table, each with its write revision.
@@ -138,7 +137,7 @@ impl Store {
         &self,
         interval: Interval,
         candles: impl Iterator<Item = &(Candle, u64)>,
-        instruments: &Instruments,
+        names: &Names,
     ) -> Result<u64> {
         let table = schema::candles(interval).name;
         let mut rows = 0u64;
@@ -149,7 +148,7 @@ impl Store {
                 .await?
                 .with_timeouts(Some(self.timeout), Some(self.timeout));
             for (candle, rev) in candles {
-                let (symbol, mic) = instruments.name(candle.instrument_id);
+                let (symbol, mic) = names.name(candle.instrument_id);
                 let Err(day) = bucket_value(candle.bucket) else { continue };
                 insert.write(&DailyCandleRow::new(day, candle, *rev, symbol, mic)).await?;
                 rows += 1;
@@ -162,7 +161,7 @@ impl Store {
                 .await?
                 .with_timeouts(Some(self.timeout), Some(self.timeout));
             for (candle, rev) in candles {
-                let (symbol, mic) = instruments.name(candle.instrument_id);
+                let (symbol, mic) = names.name(candle.instrument_id);
                 let Ok(start) = bucket_value(candle.bucket) else { continue };
                 insert.write(&IntradayCandleRow::new(start, candle, *rev, symbol, mic)).await?;
                 rows += 1;
@@ -175,22 +174,20 @@ impl Store {
     /// The newest trade per instrument: `(writer id, epoch, seq, tick)`.
     pub async fn insert_latest(
         &self,
-        latest: impl Iterator<Item = (u32, u64, u64, Tick)>,
-        instruments: &Instruments,
+        latest: &[(u32, u64, u64, Tick)],
+        names: &Names,
     ) -> Result<u64> {
         let mut insert = self
             .client
             .insert::<LatestRow<'_>>("latest_price")
             .await?
             .with_timeouts(Some(self.timeout), Some(self.timeout));
-        let mut rows = 0u64;
         for (id, epoch, seq, tick) in latest {
-            let (symbol, mic) = instruments.name(id);
-            insert.write(&LatestRow::new(epoch, seq, &tick, symbol, mic)).await?;
-            rows += 1;
+            let (symbol, mic) = names.name(*id);
+            insert.write(&LatestRow::new(*epoch, *seq, tick, symbol, mic)).await?;
         }
         self.bounded(insert.end()).await?;
-        Ok(rows)
+        Ok(latest.len() as u64)
     }
 
     /// One past the highest sequence of `epoch` stored (0 when none): what a restart need not write again.

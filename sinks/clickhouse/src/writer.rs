@@ -1,6 +1,7 @@
-//! The writer process: attach to the ring as a gating consumer, accumulate an uncommitted batch in place,
-//! flush it to ClickHouse (candles, latest prices, then ticks), and commit the ring cursor only once
-//! ClickHouse acknowledged all three.
+//! The writer process: attach to the ring as a gating consumer, accumulate an uncommitted batch (records
+//! copied as they are read), hand it to ClickHouse in the background (candle tables and latest prices
+//! concurrently, then ticks) while reading the next batch behind it, and commit the ring cursor over a
+//! batch's records only once ClickHouse acknowledged all of its inserts. One flush is in flight at a time.
 //!
 //! Why nothing is lost: the cursor moves only after the acknowledgement, so whatever a crash interrupts is
 //! read again. Why nothing is duplicated: on start the writer asks ClickHouse for the highest stored
@@ -12,11 +13,12 @@ use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
 use crate::failure::FailureKind;
 use crate::instruments::Instruments;
-use crate::pending::Pending;
+use crate::pending::{FlushJob, Pending};
 use crate::recovery;
 use crate::schema::{self, TableSpec};
 use crate::stats::WriterStats;
 use crate::store::Store;
+use clickhouse::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -48,12 +50,17 @@ pub struct Writer {
     ring: RingConfig,
     store: Store,
     tables: Vec<TableSpec>,
-    intervals: Vec<Interval>,
+    intervals: Arc<[Interval]>,
     rt: tokio::runtime::Runtime,
     shutdown: Arc<AtomicBool>,
     agg: CandleAggregator,
     instruments: Instruments,
     pending: Pending,
+    /// The flush being written, and the ring records of an acknowledged one still to commit.
+    inflight: Option<InFlight>,
+    to_commit: Option<(u64, usize)>,
+    /// The tick buffer of the last acknowledged flush, for the next one.
+    spare: Vec<(u64, Tick)>,
     stats: WriterStats,
     backoff: Backoff,
     /// (epoch, end): records of `epoch` below `end` are already stored.
@@ -87,8 +94,8 @@ impl Writer {
             .into());
         }
         let mut ring = ring.clone();
-        // One uncommitted batch holds everything up to the next flush.
-        ring.max_batch = cfg.max_rows;
+        // Uncommitted in the ring: the batch in flight and the one being read behind it.
+        ring.max_batch = cfg.max_rows.saturating_mul(2);
         let mut intervals: Vec<Interval> = cfg.candle_series.iter().map(|s| s.interval).collect();
         intervals.sort();
         intervals.dedup();
@@ -104,7 +111,7 @@ impl Writer {
         Ok(Self {
             store: Store::new(&cfg, password),
             tables: schema::all_tables(&intervals),
-            intervals,
+            intervals: intervals.into(),
             backoff: Backoff::new(
                 Duration::from_millis(cfg.retry_min_ms),
                 Duration::from_millis(cfg.retry_max_ms),
@@ -116,6 +123,9 @@ impl Writer {
             agg,
             instruments: Instruments::default(),
             pending: Pending::default(),
+            inflight: None,
+            to_commit: None,
+            spare: Vec::new(),
             stats: WriterStats::default(),
             stored: None,
             last_rev: 0,
@@ -287,7 +297,7 @@ impl Writer {
         let delay = self.backoff.next_delay();
         tracing::warn!(
             failure = %kind, attempt = self.backoff.failures(), retry_in_ms = delay.as_millis() as u64,
-            pending_ticks = self.pending.rows, "ClickHouse failed {what}: {} ({error}); retrying, ring cursor held",
+            pending_ticks = self.pending.rows(), "ClickHouse failed {what}: {} ({error}); retrying, ring cursor held",
             kind.hint()
         );
         let until = Instant::now() + delay;
@@ -302,58 +312,80 @@ impl Writer {
     }
 
     fn run_loop(&mut self, consumer: &mut TickConsumer) -> Result<Exit, SinkError> {
+        let mut drained = false;
         loop {
             if consumer.entries().len() > self.instruments.known() {
                 self.instruments.sync(consumer.entries());
             }
-            let stopping = self.stopping();
+            if self.inflight.as_ref().is_some_and(|f| f.handle.is_finished()) {
+                self.wait_inflight()?;
+            }
             let epoch = consumer.epoch();
+            if self.stopping() && self.to_commit.is_none() {
+                // Finish the flush in flight, write what was read, commit, stop.
+                if self.inflight.is_some() {
+                    self.wait_inflight()?;
+                    continue;
+                }
+                if !drained {
+                    drained = true;
+                    self.start_flush(epoch);
+                    continue;
+                }
+                return Ok(Exit::Stopped);
+            }
             match consumer.poll()? {
                 Read::Batch(batch) => {
                     let first = batch.first_seq();
-                    let records = batch.records();
-                    if self.pending.done == 0 {
-                        self.pending.first_seq = first;
-                    }
-                    let before = self.pending.done;
-                    let processed = self.process(epoch, first + before as u64, &records[before..]);
-                    self.pending.done += processed;
-                    let complete = self.pending.done == records.len();
-                    if complete && (stopping || self.due()) {
-                        self.flush(epoch, first, records)?;
-                        match batch.commit() {
-                            Ok(()) => {}
-                            Err(e) => {
+                    if let Some((seq, n)) = self.to_commit.take() {
+                        // The cursor moves over exactly the records ClickHouse acknowledged.
+                        if seq == first {
+                            if let Err(e) = batch.commit_first(n) {
                                 self.stats.overwritten += 1;
                                 tracing::error!(error = %e, "ring records were overwritten while being written; rows from that batch may be wrong in ClickHouse");
                             }
                         }
-                        self.pending.clear();
-                        if stopping {
-                            return Ok(Exit::Stopped);
+                        continue;
+                    }
+                    let records = batch.records();
+                    let view = records.len();
+                    // Records before `start` are in the flush in flight or already processed.
+                    let offset = self.inflight.as_ref().map_or(0, |f| f.job.records);
+                    if self.pending.done == 0 {
+                        self.pending.first_seq = first + offset as u64;
+                    }
+                    let start = offset + self.pending.done;
+                    let room = self.cfg.max_rows.saturating_sub(self.pending.done);
+                    let new = records.get(start..).unwrap_or(&[]);
+                    let new = &new[..new.len().min(room)];
+                    let wanted = new.len();
+                    let processed = self.process(epoch, first + start as u64, new);
+                    self.pending.done += processed;
+                    if processed < wanted {
+                        // A tick of an instrument this writer has not seen in the directory yet.
+                        self.instruments.sync(consumer.entries());
+                        continue;
+                    }
+                    if processed == 0 {
+                        // Nothing new in view: the view ends (ring end, batch limit) although more exists?
+                        self.pending.capped = consumer.published() > first + view as u64;
+                    }
+                    if self.due() {
+                        if self.inflight.is_some() {
+                            // Flushes are sequential: the next starts once the previous is acknowledged.
+                            self.wait_inflight()?;
+                        } else {
+                            self.start_flush(epoch);
                         }
-                    } else {
-                        let len = records.len();
-                        // `batch` is not committed: the next poll returns the same records (and any new ones).
-                        if !complete {
-                            // A tick of an instrument this writer has not seen in the directory yet.
-                            self.instruments.sync(consumer.entries());
-                        } else if self.pending.done == before {
-                            let beyond = consumer.published() > first + len as u64;
-                            self.pending.capped = beyond;
-                            if !beyond {
-                                std::thread::sleep(IDLE_SLEEP);
-                            }
-                        }
+                    } else if processed == 0 {
+                        std::thread::sleep(IDLE_SLEEP);
                     }
                 }
                 Read::Empty => {
-                    if stopping {
-                        self.flush(epoch, consumer.cursor(), &[])?;
-                        return Ok(Exit::Stopped);
-                    }
-                    if self.due() || self.last_clock.elapsed() >= self.cfg.flush_interval() {
-                        self.flush(epoch, consumer.cursor(), &[])?;
+                    if self.inflight.is_none()
+                        && (self.due() || self.last_clock.elapsed() >= self.cfg.flush_interval())
+                    {
+                        self.start_flush(epoch);
                     } else {
                         std::thread::sleep(IDLE_SLEEP);
                     }
@@ -374,18 +406,17 @@ impl Writer {
                         self.stats.ring_missed += gap.missed;
                         tracing::error!(cause = ?gap.cause, missed = gap.missed, resume_at = gap.resume_at,
                             "the ring lost records before this writer read them (was it stopped longer than ring.heartbeat_timeout_ms while the ring filled?)");
-                        if self.pending.done > 0 {
-                            // The records of the batch being accumulated are gone from the ring.
-                            self.pending.done = 0;
-                            self.pending.rows = 0;
-                        }
+                        // The records of the batch being accumulated are gone from the ring.
+                        self.pending.drop_records();
                     }
                 }
                 Read::Closed => {
+                    self.wait_inflight()?;
                     self.agg.close_all(&mut |e| {
                         collect(e, &mut self.pending, &mut self.stats, &mut self.last_rev);
                     });
-                    self.flush(epoch, consumer.cursor(), &[])?;
+                    self.start_flush(epoch);
+                    self.wait_inflight()?;
                     tracing::info!("producer closed the ring and everything is stored");
                     return Ok(Exit::ProducerClosed);
                 }
@@ -397,8 +428,9 @@ impl Writer {
         }
     }
 
-    /// Feeds records `first..` to the aggregator and the latest prices; stops at a tick whose instrument is
-    /// not in the directory copy yet. Returns how many were processed.
+    /// Feeds records `first..` to the aggregator and the latest prices and copies them into the pending
+    /// batch; stops at a tick whose instrument is not in the directory copy yet. Returns how many were
+    /// processed.
     fn process(&mut self, epoch: u64, first: u64, records: &[Tick]) -> usize {
         let skip_below = match self.stored {
             Some((e, end)) if e == epoch => end,
@@ -413,31 +445,33 @@ impl Writer {
             let Some(id) = self.instruments.of_ring(tick.instrument_id) else { return i };
             let (symbol, mic) = self.instruments.name(id);
             self.pending.bytes += crate::rows::TickRow::wire_bytes(symbol, mic);
-            self.pending.rows += 1;
             self.pending.mark();
             self.stats.ticks_read += 1;
             self.max_event_ns = self.max_event_ns.max(tick.ts_event_ns);
-            self.last_read = Instant::now();
             let mut t = *tick;
             t.instrument_id = id;
+            self.pending.ticks.push((seq, t));
             self.pending.offer_latest(id, epoch, seq, &t);
             let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
             self.agg.on_tick(seq, &t, &mut |e| collect(e, pending, stats, rev));
+        }
+        if !records.is_empty() {
+            self.last_read = Instant::now();
         }
         records.len()
     }
 
     fn due(&self) -> bool {
         let p = &self.pending;
-        p.rows >= self.cfg.max_rows
+        p.done >= self.cfg.max_rows
             || p.bytes >= self.cfg.max_bytes
             || p.capped
             || p.since.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval())
     }
 
-    /// Closes candles the clock passed, then writes candles, latest prices and `records` (ring sequences
-    /// from `first`), retrying until ClickHouse acknowledges all of them or a stop is requested.
-    fn flush(&mut self, epoch: u64, first: u64, records: &[Tick]) -> Result<(), SinkError> {
+    /// Closes candles the clock passed, then hands the pending batch (ticks, candles, latest prices and the
+    /// ring records they came from) to ClickHouse in the background. At most one flush is in flight.
+    fn start_flush(&mut self, epoch: u64) {
         // Feed time, not wall time: a writer catching up after an outage, or a replay of an old day, closes
         // buckets as the ticks' own time passes; when the feed goes quiet the clock runs on with the wall.
         let quiet = u64::try_from(self.last_read.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -445,47 +479,82 @@ impl Writer {
         self.last_clock = Instant::now();
         let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
         self.agg.on_clock(now, &mut |e| collect(e, pending, stats, rev));
-        if self.pending.is_empty() {
-            return Ok(());
+        if self.pending.is_empty() && self.pending.done == 0 {
+            self.pending.capped = false;
+            return;
         }
-        let skip_below = match self.stored {
-            Some((e, end)) if e == epoch => end,
-            _ => 0,
-        };
-        let mut done = Done::default();
-        loop {
-            let result = self.rt.block_on(write_all(
-                &self.store,
-                &self.intervals,
-                &self.pending,
-                &self.instruments,
-                (epoch, first, records, skip_below),
-                &mut done,
-            ));
+        let spare = std::mem::take(&mut self.spare);
+        let job = Arc::new(self.pending.take_job(epoch, self.instruments.names(), spare));
+        self.spawn(job, Done::default());
+    }
+
+    fn spawn(&mut self, job: Arc<FlushJob>, done: Done) {
+        let handle = self.rt.spawn(write_job(
+            self.store.clone(),
+            Arc::clone(&self.intervals),
+            Arc::clone(&job),
+            done,
+        ));
+        self.inflight = Some(InFlight { job, started: Instant::now(), handle });
+    }
+
+    /// Waits until ClickHouse acknowledged the flush in flight, retrying what failed with backoff; its ring
+    /// records are committed by the next poll.
+    ///
+    /// # Errors
+    /// A stop was requested while ClickHouse was failing.
+    fn wait_inflight(&mut self) -> Result<(), SinkError> {
+        while let Some(InFlight { job, started, mut handle }) = self.inflight.take() {
+            let (done, result) = match self.rt.block_on(&mut handle) {
+                Ok(outcome) => outcome,
+                Err(e) => (Done::default(), Err(Error::Custom(format!("insert task failed: {e}")))),
+            };
             match result {
-                Ok(()) => break,
+                Ok(()) => {
+                    if self.backoff.failures() > 0 {
+                        tracing::info!(
+                            failures = self.backoff.failures(),
+                            "ClickHouse acknowledged again; batch written"
+                        );
+                    }
+                    self.backoff.reset();
+                    tracing::debug!(
+                        ticks = done.ticks,
+                        candles = done.candles,
+                        latest = done.latest,
+                        ms = started.elapsed().as_millis() as u64,
+                        "flush acknowledged"
+                    );
+                    self.stats.flushes += 1;
+                    self.stats.ticks_written += done.ticks;
+                    self.stats.candles_written += done.candles;
+                    self.stats.latest_written += done.latest;
+                    self.stats.candle_late_reemits = self.agg.stats().reemitted;
+                    if job.records > 0 {
+                        self.to_commit = Some((job.first_seq, job.records));
+                    }
+                    if let Ok(job) = Arc::try_unwrap(job) {
+                        self.spare = job.ticks;
+                    }
+                }
                 Err(e) => {
                     if !self.failed("writing a batch", &e)? {
                         return Err(SinkError::StoppedDuringOutage { last_error: e.to_string() });
                     }
+                    self.spawn(job, done);
                 }
             }
         }
-        if self.backoff.failures() > 0 {
-            tracing::info!(
-                failures = self.backoff.failures(),
-                "ClickHouse acknowledged again; batch written"
-            );
-        }
-        self.backoff.reset();
-        self.stats.flushes += 1;
-        self.stats.ticks_written += done.ticks;
-        self.stats.candles_written += done.candles;
-        self.stats.latest_written += done.latest;
-        self.stats.candle_late_reemits = self.agg.stats().reemitted;
-        self.pending.clear();
         Ok(())
     }
+}
+
+/// The flush ClickHouse is writing while the writer reads on.
+#[derive(Debug)]
+struct InFlight {
+    job: Arc<FlushJob>,
+    started: Instant,
+    handle: tokio::task::JoinHandle<(Done, clickhouse::error::Result<()>)>,
 }
 
 /// Which parts of a flush ClickHouse acknowledged (a retry redoes only the rest) and their row counts.
@@ -499,41 +568,77 @@ struct Done {
     ticks: u64,
 }
 
-/// Candles first, then latest prices, then ticks: stored ticks imply their candles are stored, which is
-/// what recovery relies on.
-async fn write_all(
-    store: &Store,
-    intervals: &[Interval],
-    pending: &Pending,
-    instruments: &Instruments,
-    (epoch, first, records, skip_below): (u64, u64, &[Tick], u64),
-    done: &mut Done,
-) -> clickhouse::error::Result<()> {
-    for &interval in intervals {
+enum Part {
+    Candles(Interval),
+    Latest,
+}
+
+/// Candle tables and latest prices concurrently, then, once all of them are acknowledged, the ticks: stored
+/// ticks imply their candles are stored, which is what recovery relies on.
+async fn write_job(
+    store: Store,
+    intervals: Arc<[Interval]>,
+    job: Arc<FlushJob>,
+    mut done: Done,
+) -> (Done, clickhouse::error::Result<()>) {
+    let mut set = tokio::task::JoinSet::new();
+    for &interval in intervals.iter() {
         if done.candle_tables.contains(&interval) {
             continue;
         }
-        if pending.candles_of(interval).next().is_some() {
-            done.candles +=
-                store.insert_candles(interval, pending.candles_of(interval), instruments).await?;
+        if job.candles_of(interval).next().is_none() {
+            done.candle_tables.push(interval);
+            continue;
         }
-        done.candle_tables.push(interval);
+        let (store, job) = (store.clone(), Arc::clone(&job));
+        set.spawn(async move {
+            let written =
+                store.insert_candles(interval, job.candles_of(interval), &job.names).await;
+            (Part::Candles(interval), written)
+        });
     }
     if !done.latest_done {
-        if !pending.latest.is_empty() {
-            let latest = pending.latest.iter().map(|(&id, &(e, s, t))| (id, e, s, t));
-            done.latest += store.insert_latest(latest, instruments).await?;
+        if job.latest.is_empty() {
+            done.latest_done = true;
+        } else {
+            let (store, job) = (store.clone(), Arc::clone(&job));
+            set.spawn(
+                async move { (Part::Latest, store.insert_latest(&job.latest, &job.names).await) },
+            );
         }
-        done.latest_done = true;
+    }
+    let mut failed = None;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((Part::Candles(interval), Ok(n))) => {
+                done.candle_tables.push(interval);
+                done.candles += n;
+            }
+            Ok((Part::Latest, Ok(n))) => {
+                done.latest_done = true;
+                done.latest += n;
+            }
+            Ok((_, Err(e))) => {
+                failed.get_or_insert(e);
+            }
+            Err(e) => {
+                failed.get_or_insert(Error::Custom(format!("insert task failed: {e}")));
+            }
+        }
+    }
+    if let Some(e) = failed {
+        return (done, Err(e));
     }
     if !done.ticks_done {
-        if pending.rows > 0 {
-            done.ticks +=
-                store.insert_ticks(epoch, first, records, skip_below, instruments).await?;
+        if !job.ticks.is_empty() {
+            match store.insert_ticks(job.epoch, &job.ticks, &job.names).await {
+                Ok(n) => done.ticks += n,
+                Err(e) => return (done, Err(e)),
+            }
         }
         done.ticks_done = true;
     }
-    Ok(())
+    (done, Ok(()))
 }
 
 fn collect(e: CandleEvent, pending: &mut Pending, stats: &mut WriterStats, last_rev: &mut u64) {
