@@ -12,6 +12,7 @@ use tickring_ipc::{RingConfig, RingStatus};
 const HTTP_PORT: u16 = 18131;
 const TCP_PORT: u16 = 19031;
 const WS: &str = "127.0.0.1:18091";
+const METRICS: &str = "127.0.0.1:18192";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -92,6 +93,7 @@ rate_per_s = 2000
 url = "http://127.0.0.1:{HTTP_PORT}"
 database = "tickring_up_test"
 flush_interval_ms = 200
+metrics = "{METRICS}"
 [websocket]
 listen = "{WS}"
 web_dir = "{web}"
@@ -141,6 +143,19 @@ restart_backoff_min_ms = 200
     wait_until("ticks in ClickHouse", Duration::from_secs(30), || {
         query("SELECT count() FROM tickring_up_test.ticks").parse::<u64>().unwrap_or(0) > 0
     });
+
+    // The writer's Prometheus endpoint counts what it stored.
+    let mut m = std::net::TcpStream::connect(METRICS).expect("writer metrics endpoint");
+    write!(m, "GET /metrics HTTP/1.0\r\n\r\n").expect("send");
+    let mut text = String::new();
+    m.read_to_string(&mut text).expect("read");
+    let written: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tickring_clickhouse_ticks_written_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("ticks_written metric");
+    assert!(written > 0, "{text}");
+    assert!(text.contains("tickring_consumer_lag_records{"), "ring lag per consumer: {text}");
 
     // A SIGKILLed writer is restarted by up and catches up from its cursor.
     let old = consumer_pid("clickhouse").expect("writer pid");

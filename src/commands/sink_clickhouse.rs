@@ -3,6 +3,8 @@
 use crate::tuning::Tuning;
 use anyhow::{Context, Result};
 use clap::Args;
+use std::sync::{Arc, Mutex};
+use tickring_sink_clickhouse::WriterStats;
 use tickring_sink_clickhouse::{Exit, Writer};
 
 #[derive(Debug, Args)]
@@ -36,7 +38,73 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
     let mut writer =
         Writer::new(&tuning.ring, cfg, &password).context("starting the ClickHouse writer")?;
     writer.stop_on_signals().context("installing signal handlers")?;
+    if !tuning.clickhouse.metrics.is_empty() {
+        let shared = Arc::new(Mutex::new(WriterStats::default()));
+        writer.share_stats(Arc::clone(&shared));
+        if let Err(e) = serve_metrics(&tuning.clickhouse.metrics, tuning.ring.clone(), shared) {
+            tracing::warn!(error = format!("{e:#}"), "writer metrics not served");
+        }
+    }
     match writer.run().context("ClickHouse writer")? {
         Exit::ProducerClosed | Exit::Stopped => Ok(()),
     }
+}
+
+fn serve_metrics(
+    addr: &str,
+    ring: tickring_ipc::RingConfig,
+    stats: Arc<Mutex<WriterStats>>,
+) -> Result<()> {
+    use crate::metrics::{family, render_ring};
+    use std::fmt::Write as _;
+    use tickring_sink_clickhouse::FailureKind;
+    crate::metrics::serve(addr, move || {
+        let s = stats.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "ticks_read_total",
+                "Ring records taken (written, or skipped as already stored).",
+                s.ticks_read,
+            ),
+            ("ticks_written_total", "Tick rows acknowledged by ClickHouse.", s.ticks_written),
+            ("already_stored_total", "Records a restart found already stored.", s.already_stored),
+            ("candles_written_total", "Candle rows acknowledged.", s.candles_written),
+            ("latest_written_total", "Latest-price rows acknowledged.", s.latest_written),
+            ("flushes_total", "Flushes acknowledged (each commits the ring cursor).", s.flushes),
+            ("retries_total", "Requests retried after a failure.", s.retries),
+            ("ring_missed_total", "Records the ring reported lost to this writer.", s.ring_missed),
+            (
+                "candle_late_reemits_total",
+                "Candles re-emitted for late ticks.",
+                s.candle_late_reemits,
+            ),
+            ("candle_too_late_total", "Ticks too late for any retained candle.", s.candle_too_late),
+        ] {
+            let name = format!("tickring_clickhouse_{name}");
+            family(&mut out, &name, "counter", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        family(
+            &mut out,
+            "tickring_clickhouse_failures_total",
+            "counter",
+            "Failed ClickHouse requests by kind.",
+        );
+        for kind in FailureKind::ALL {
+            let _ = writeln!(
+                out,
+                "tickring_clickhouse_failures_total{{kind=\"{kind}\"}} {}",
+                s.failures[kind.index()]
+            );
+        }
+        if let Ok(status) = tickring_ipc::RingStatus::read::<
+            tickring_engine::Tick,
+            tickring_engine::InstrumentEntry,
+        >(&ring)
+        {
+            render_ring(&mut out, &status);
+        }
+        out
+    })
 }

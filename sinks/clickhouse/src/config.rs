@@ -43,6 +43,8 @@ pub struct ClickhouseConfig {
     pub open_candles: bool,
     /// On start, candle state is rebuilt from the ticks of this many seconds before the newest stored tick.
     pub recovery_window_s: u64,
+    /// Address of the writer's Prometheus endpoint (`GET /metrics`); empty = not served.
+    pub metrics: String,
 }
 
 impl Default for ClickhouseConfig {
@@ -63,6 +65,7 @@ impl Default for ClickhouseConfig {
             candle_grace_ms: 2_000,
             open_candles: true,
             recovery_window_s: 36 * 3_600,
+            metrics: "127.0.0.1:9102".into(),
         }
     }
 }

@@ -62,6 +62,8 @@ pub struct Writer {
     /// The tick buffer of the last acknowledged flush, for the next one.
     spare: Vec<(u64, Tick)>,
     stats: WriterStats,
+    /// A copy of `stats` for other threads (the metrics endpoint), refreshed after each acknowledged flush.
+    shared_stats: Option<Arc<std::sync::Mutex<WriterStats>>>,
     backoff: Backoff,
     /// (epoch, end): records of `epoch` below `end` are already stored.
     stored: Option<(u64, u64)>,
@@ -127,6 +129,7 @@ impl Writer {
             to_commit: None,
             spare: Vec::new(),
             stats: WriterStats::default(),
+            shared_stats: None,
             stored: None,
             last_rev: 0,
             max_event_ns: 0,
@@ -163,6 +166,17 @@ impl Writer {
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Keeps `shared` equal to [`Writer::stats`] as of the last acknowledged flush or retry.
+    pub fn share_stats(&mut self, shared: Arc<std::sync::Mutex<WriterStats>>) {
+        self.shared_stats = Some(shared);
+    }
+
+    fn publish_stats(&self) {
+        if let Some(shared) = &self.shared_stats {
+            *shared.lock().unwrap_or_else(|p| p.into_inner()) = self.stats.clone();
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -308,6 +322,7 @@ impl Writer {
             std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
         }
         self.stats.retries += 1;
+        self.publish_stats();
         Ok(true)
     }
 
@@ -530,6 +545,7 @@ impl Writer {
                     self.stats.candles_written += done.candles;
                     self.stats.latest_written += done.latest;
                     self.stats.candle_late_reemits = self.agg.stats().reemitted;
+                    self.publish_stats();
                     if job.records > 0 {
                         self.to_commit = Some((job.first_seq, job.records));
                     }
