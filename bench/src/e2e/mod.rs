@@ -102,7 +102,7 @@ impl E2eConfig {
         Ok(())
     }
 
-    /// p99 targets per row (issue 6), nanoseconds.
+    /// p99 targets per row (the product's latency goals), nanoseconds.
     pub fn targets(&self) -> Vec<(&'static str, u64)> {
         vec![
             (RING_HOP, 5_000),
