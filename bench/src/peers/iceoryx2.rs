@@ -10,6 +10,7 @@
 //!
 //! The hop measured is loan + stamp + write + send in the child, then receive + read + release here.
 
+use super::child::ChildProcess;
 use super::pair::{batches, paced_producer, Deadline, LatencyRecorder, ThroughputRecorder};
 use super::Peer;
 use crate::affinity::pin_current_thread;
@@ -26,8 +27,7 @@ use iceoryx2::service::port_factory::publish_subscribe::PortFactory;
 use iceoryx2::service::port_factory::PortFactory as _;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
-use std::io::{BufRead, Read, Write};
-use std::process::{Child, Stdio};
+use std::io::{BufRead, Read};
 
 /// Row name; also the child-process peer name.
 pub const NAME: &str = "iceoryx2-ipc";
@@ -134,60 +134,15 @@ fn service(
     }
 }
 
-/// Kills the child if the parent leaves early (error or panic), so no publisher spins forever.
-struct ChildGuard(Option<Child>);
-
-impl ChildGuard {
-    fn exited(&mut self) -> Result<bool> {
-        let Some(child) = self.0.as_mut() else { return Ok(true) };
-        match child.try_wait().context("polling the child")? {
-            None => Ok(false),
-            Some(status) if status.success() => Ok(true),
-            Some(status) => bail!("the publisher process failed: {status}"),
-        }
-    }
-
-    /// Tells the child to start sending (one line on its standard input).
-    fn start(&mut self) -> Result<()> {
-        let stdin =
-            self.0.as_mut().and_then(|c| c.stdin.as_mut()).context("the child has no stdin")?;
-        stdin.write_all(b"start\n").and_then(|()| stdin.flush()).context("starting the publisher")
-    }
-
-    /// Tells the child everything arrived (closes its standard input) and waits for it to exit.
-    fn wait(mut self) -> Result<()> {
-        let Some(mut child) = self.0.take() else { return Ok(()) };
-        drop(child.stdin.take());
-        let status = child.wait().context("waiting for the publisher process")?;
-        if !status.success() {
-            bail!("the publisher process failed: {status}");
-        }
-        Ok(())
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn spawn(launcher: &ChildLauncher, spec: &ChildSpec) -> Result<ChildGuard> {
-    let json = serde_json::to_string(spec)?;
-    let child = launcher.command(NAME, &json).stdin(Stdio::piped()).spawn().with_context(|| {
-        format!("starting the publisher process {}", launcher.program.display())
-    })?;
-    Ok(ChildGuard(Some(child)))
+fn spawn(launcher: &ChildLauncher, spec: &ChildSpec) -> Result<ChildProcess> {
+    ChildProcess::spawn(launcher, NAME, &serde_json::to_string(spec)?, false)
 }
 
 /// Polls `subscriber` until `on_message(message, read_ns)` says it has everything, watching the child and
 /// the deadline. `read_ns` is read right after the payload is copied out, before the sample is released.
 fn consume(
     subscriber: &Subscriber<ipc::Service, Payload, ()>,
-    child: &mut ChildGuard,
+    child: &mut ChildProcess,
     cfg: &RingBenchConfig,
     mut on_message: impl FnMut(&Message, u64) -> Result<bool>,
 ) -> Result<()> {
@@ -224,7 +179,7 @@ fn consume(
 fn connect_and_start(
     service: &PortFactory<ipc::Service, Payload, ()>,
     subscriber: &Subscriber<ipc::Service, Payload, ()>,
-    child: &mut ChildGuard,
+    child: &mut ChildProcess,
     cfg: &RingBenchConfig,
 ) -> Result<()> {
     let deadline = Deadline::after(cfg.timeout);

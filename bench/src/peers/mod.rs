@@ -10,6 +10,7 @@
 //! another process implements [`Peer::run_child`] and spawns that process through
 //! [`RingBenchConfig::child`](crate::ring_scenario::RingBenchConfig::child) (see the iceoryx2 peer).
 
+pub mod child;
 pub mod crossbeam;
 pub mod disruptor;
 pub mod iceoryx2;

@@ -8,6 +8,7 @@
 //!
 //! The hop measured is stamp + publish in the child, then poll + read + clock here.
 
+use super::child::ChildProcess;
 use super::pair::{batches, paced_producer, Deadline, LatencyRecorder, ThroughputRecorder};
 use super::Peer;
 use crate::affinity::pin_current_thread;
@@ -17,9 +18,9 @@ use crate::report::Measurement;
 use crate::ring_scenario::{ChildLauncher, RingBenchConfig};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Read as _, Write};
+use std::io::{BufRead, Read as _, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Stdio};
+
 use tickring_ipc::{
     Consumer, ConsumerOptions, ConsumerPolicy, Producer, Read, Record, RingConfig, StartAt,
     WaitStrategy,
@@ -101,74 +102,13 @@ fn ring_config(name: &str, dir: PathBuf, capacity: u64) -> RingConfig {
     }
 }
 
-/// Kills the child if the parent leaves early, and removes the ring's files.
-struct ChildGuard {
-    child: Option<Child>,
-    stdout: Option<BufReader<ChildStdout>>,
-    ring: RingConfig,
-}
+/// Removes the bench ring's files however the phase ends.
+struct RingFiles(RingConfig);
 
-impl ChildGuard {
-    fn spawn(launcher: &ChildLauncher, spec: &ChildSpec, ring: RingConfig) -> Result<Self> {
-        let json = serde_json::to_string(spec)?;
-        let mut child = launcher
-            .command(NAME, &json)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| {
-                format!("starting the producer process {}", launcher.program.display())
-            })?;
-        let stdout = child.stdout.take().map(BufReader::new);
-        Ok(Self { child: Some(child), stdout, ring })
-    }
-
-    fn wait_ready(&mut self) -> Result<()> {
-        let mut line = String::new();
-        self.stdout
-            .as_mut()
-            .context("no stdout")?
-            .read_line(&mut line)
-            .context("waiting for the producer")?;
-        if line.trim_end() != "ready" {
-            bail!("the producer process did not start (said {line:?})");
-        }
-        Ok(())
-    }
-
-    fn start(&mut self) -> Result<()> {
-        let stdin = self.child.as_mut().and_then(|c| c.stdin.as_mut()).context("no stdin")?;
-        stdin.write_all(b"start\n").and_then(|()| stdin.flush()).context("starting the producer")
-    }
-
-    fn exited(&mut self) -> Result<bool> {
-        let Some(child) = self.child.as_mut() else { return Ok(true) };
-        match child.try_wait().context("polling the child")? {
-            None => Ok(false),
-            Some(status) if status.success() => Ok(true),
-            Some(status) => bail!("the producer process failed: {status}"),
-        }
-    }
-
-    fn wait(mut self) -> Result<()> {
-        let Some(mut child) = self.child.take() else { return Ok(()) };
-        drop(child.stdin.take());
-        let status = child.wait().context("waiting for the producer process")?;
-        if !status.success() {
-            bail!("the producer process failed: {status}");
-        }
-        Ok(())
-    }
-}
-
-impl Drop for ChildGuard {
+impl Drop for RingFiles {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_file(self.ring.segment_path());
-        let _ = std::fs::remove_file(self.ring.lock_path());
+        let _ = std::fs::remove_file(self.0.segment_path());
+        let _ = std::fs::remove_file(self.0.lock_path());
     }
 }
 
@@ -179,7 +119,8 @@ fn run_phase(
     mut on_batch: impl FnMut(&[Message], u64) -> Result<bool>,
 ) -> Result<()> {
     let ring = ring_config(&spec.ring, spec.dir.clone(), spec.capacity);
-    let mut child = ChildGuard::spawn(launcher, &spec, ring.clone())?;
+    let _files = RingFiles(ring.clone());
+    let mut child = ChildProcess::spawn(launcher, NAME, &serde_json::to_string(&spec)?, true)?;
     child.wait_ready()?;
     let opts = ConsumerOptions {
         name: "bench".into(),
