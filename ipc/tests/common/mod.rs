@@ -41,7 +41,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// A config with a ring name unique to this process and test.
 pub fn config(capacity: u64) -> RingConfig {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    RingConfig {
+    let cfg = RingConfig {
         name: format!("test-{}-{n}", std::process::id()),
         capacity,
         max_consumers: 8,
@@ -52,7 +52,10 @@ pub fn config(capacity: u64) -> RingConfig {
         heartbeat_timeout_ms: 200,
         max_batch: (capacity as usize).min(256),
         ..RingConfig::default()
-    }
+    };
+    // A run that crashed earlier under a pid reused now may have left this name behind.
+    cleanup(&cfg);
+    cfg
 }
 
 pub fn opts(name: &str, policy: ConsumerPolicy) -> ConsumerOptions {
