@@ -130,41 +130,30 @@ impl<R: BufRead + Send> TradeSource for LsegDumpReader<R> {
     }
 }
 
-impl<R: BufRead + Send> TradeSource for CanonicalReader<R> {
-    fn next_batch(
-        &mut self,
-        max: usize,
-        sink: &mut dyn FnMut(FeedItem),
-    ) -> Result<Poll, SourceError> {
-        replay_batch(self, max, sink)
-    }
+/// The replay readers that keep their own counters share one implementation.
+macro_rules! replay_source {
+    ($($reader:ident),*) => {$(
+        impl<R: BufRead + Send> TradeSource for $reader<R> {
+            fn next_batch(
+                &mut self,
+                max: usize,
+                sink: &mut dyn FnMut(FeedItem),
+            ) -> Result<Poll, SourceError> {
+                replay_batch(self, max, sink)
+            }
 
-    fn counters(&self) -> Counters {
-        CanonicalReader::counters(self).clone()
-    }
+            fn counters(&self) -> Counters {
+                $reader::counters(self).clone()
+            }
 
-    fn name(&self) -> &'static str {
-        "replay"
-    }
+            fn name(&self) -> &'static str {
+                "replay"
+            }
+        }
+    )*};
 }
 
-impl<R: BufRead + Send> TradeSource for CsvReader<R> {
-    fn next_batch(
-        &mut self,
-        max: usize,
-        sink: &mut dyn FnMut(FeedItem),
-    ) -> Result<Poll, SourceError> {
-        replay_batch(self, max, sink)
-    }
-
-    fn counters(&self) -> Counters {
-        CsvReader::counters(self).clone()
-    }
-
-    fn name(&self) -> &'static str {
-        "replay"
-    }
-}
+replay_source!(CanonicalReader, CsvReader);
 
 #[cfg(test)]
 mod tests {
