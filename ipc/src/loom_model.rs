@@ -88,19 +88,22 @@ mod tests {
         100 + seq
     }
 
+    /// The producer thread of every model: publishes sequences 0 and 1, gated by the table or not.
+    fn spawn_producer(ring: &Arc<Ring>, gated: bool) -> thread::JoinHandle<()> {
+        let ring = Arc::clone(ring);
+        thread::spawn(move || {
+            let (mut gen, mut limit) = (0, ring.limit());
+            for seq in 0..2 {
+                ring.publish(seq, value_of(seq), &mut gen, &mut limit, gated);
+            }
+        })
+    }
+
     #[test]
     fn loom_published_records_are_fully_visible() {
         loom::model(|| {
             let ring = Ring::new(2, false);
-            let producer = {
-                let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    let (mut gen, mut limit) = (0, u64::MAX);
-                    for seq in 0..2 {
-                        ring.publish(seq, value_of(seq), &mut gen, &mut limit, false);
-                    }
-                })
-            };
+            let producer = spawn_producer(&ring, false);
             let available = ring.cursors().available();
             for seq in 0..available {
                 assert_eq!(ring.read(seq), (value_of(seq), value_of(seq)));
@@ -113,15 +116,7 @@ mod tests {
     fn loom_gating_consumer_is_never_overwritten() {
         loom::model(|| {
             let ring = Ring::new(1, true);
-            let producer = {
-                let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    let (mut gen, mut limit) = (0, ring.limit());
-                    for seq in 0..2 {
-                        ring.publish(seq, value_of(seq), &mut gen, &mut limit, true);
-                    }
-                })
-            };
+            let producer = spawn_producer(&ring, true);
             for seq in 0..2 {
                 while ring.cursors().available() <= seq {
                     thread::yield_now();
@@ -137,15 +132,7 @@ mod tests {
     fn loom_lapped_reader_never_accepts_a_torn_record() {
         loom::model(|| {
             let ring = Ring::new(1, false);
-            let producer = {
-                let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    let (mut gen, mut limit) = (0, u64::MAX);
-                    for seq in 0..2 {
-                        ring.publish(seq, value_of(seq), &mut gen, &mut limit, false);
-                    }
-                })
-            };
+            let producer = spawn_producer(&ring, false);
             let available = ring.cursors().available();
             if available > 0 {
                 let seq = available - 1;
@@ -166,15 +153,7 @@ mod tests {
     fn loom_joining_gating_consumer_counts_exactly_what_it_lost() {
         loom::model(|| {
             let ring = Ring::new(1, false);
-            let producer = {
-                let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    let (mut gen, mut limit) = (0, ring.limit());
-                    for seq in 0..2 {
-                        ring.publish(seq, value_of(seq), &mut gen, &mut limit, true);
-                    }
-                })
-            };
+            let producer = spawn_producer(&ring, true);
             // Join at cursor 0 (a resume), as Consumer::register + join do.
             ring.cursor.store(0, Relaxed);
             ring.active.store(1, Release);
