@@ -9,6 +9,8 @@
 //! segment layout in `layout.rs`; every unsafe block of the product lives in this crate.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// Under loom only the model tests use the protocol.
+#[cfg_attr(loom, allow(dead_code))]
 mod protocol;
 mod sync;
 

@@ -38,7 +38,6 @@ impl Cursors<'_> {
 
     /// Producer that claimed but then found itself gated without waiting: nothing was written, so the claim
     /// goes back. Readers that saw the higher claim only discarded intact records (conservative).
-    #[cfg_attr(loom, allow(dead_code))]
     pub fn retract_write(&self, head: u64) {
         self.claim.store(head, Relaxed);
     }
