@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::Path;
 use tickring_engine::ingest::IngestConfig;
 use tickring_ipc::RingConfig;
+use tickring_journal::JournalConfig;
 use tickring_sink_clickhouse::ClickhouseConfig;
 use tickring_sink_websocket::WebsocketConfig;
 
@@ -12,6 +13,7 @@ use tickring_sink_websocket::WebsocketConfig;
 #[serde(deny_unknown_fields, default)]
 pub struct Tuning {
     pub ring: RingConfig,
+    pub journal: JournalConfig,
     pub ingest: IngestConfig,
     pub clickhouse: ClickhouseConfig,
     pub websocket: WebsocketConfig,
@@ -29,6 +31,7 @@ impl Tuning {
     pub fn parse(text: &str) -> Result<Self> {
         let tuning: Self = toml::from_str(text)?;
         tuning.ring.validate()?;
+        tuning.journal.validate()?;
         tuning.clickhouse.validate()?;
         tuning.websocket.validate()?;
         Ok(tuning)

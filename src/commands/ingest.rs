@@ -9,8 +9,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickring_engine::feed::Quarantine;
+use tickring_engine::feed::{ResumeError, TradeSource};
 use tickring_engine::ingest::{
-    pinned::pin_current_thread, run, Classifier, Ended, IngestCounters, Publisher,
+    pinned::pin_current_thread, run, Classifier, Ended, IngestCounters, Publisher, TickJournal,
 };
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingStatus};
@@ -25,6 +26,9 @@ pub struct IngestArgs {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Start the source from its beginning even if the journal says where an earlier run stopped.
+    #[arg(long)]
+    from_start: bool,
 }
 
 pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
@@ -39,7 +43,10 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
     })?;
     let producer = Producer::<Tick, InstrumentEntry>::create(&tuning.ring)
         .with_context(|| format!("creating ring '{}'", tuning.ring.name))?;
-    tracing::info!(ring = %tuning.ring.name, epoch = producer.epoch(), feed = source.name(), "publishing");
+    let skip = if args.from_start { 0 } else { resume_source(tuning, source.as_mut())? };
+    let journal = TickJournal::open(&tuning.journal, &tuning.ring.name, producer.epoch())
+        .with_context(|| format!("opening the journal in {}", tuning.journal.dir.display()))?;
+    tracing::info!(ring = %tuning.ring.name, epoch = producer.epoch(), feed = source.name(), journal = %journal.path().display(), "publishing");
     let core = tuning.ingest.publisher_core;
     let batch = tuning.ingest.publish_batch;
     let shared = Arc::new(Mutex::new(IngestCounters::default()));
@@ -54,9 +61,12 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
                 tracing::warn!(error = %e, "publisher not pinned");
             }
         }
-        let mut publisher = Publisher::new(producer, classifier, quarantine, batch);
+        let mut publisher =
+            Publisher::new(producer, classifier, quarantine, batch).with_journal(journal);
+        publisher.skip_ticks(skip);
         publisher.share_counters(thread_counters);
         let ended = run(source.as_mut(), &mut publisher, &thread_stop, pacer, batch);
+        publisher.close_journal();
         (ended, publisher, source.counters())
     })?;
     let progress = (!args.quiet).then(|| progress_bar(tuning));
@@ -87,6 +97,38 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
     }
     drop(publisher); // closes the ring: sinks drain what was published, then see it closed
     Ok(())
+}
+
+/// Moves `source` to where the journal says an earlier run stopped; returns how many ticks it will
+/// produce again that the journal already holds (published after that position was journaled).
+fn resume_source(tuning: &Tuning, source: &mut dyn TradeSource) -> Result<u64> {
+    let last = match tickring_journal::info::last_source_position::<Tick>(
+        &tuning.journal,
+        &tuning.ring.name,
+    ) {
+        Ok(Some(last)) => last,
+        Ok(None) => return Ok(0),
+        Err(e) => {
+            tracing::warn!(error = %e, "no journaled source position readable; starting the source from its beginning");
+            return Ok(0);
+        }
+    };
+    match source.resume(&last.position) {
+        Ok(()) => {
+            let skip = last.journal_head.saturating_sub(last.seq);
+            tracing::info!(
+                epoch = last.epoch, at_seq = last.seq, already_journaled = skip,
+                "continuing the source where the journal says the last run stopped (--from-start to replay it all)"
+            );
+            Ok(skip)
+        }
+        Err(ResumeError::Unsupported(_)) => Ok(0),
+        Err(ResumeError::Mismatch(why)) => {
+            tracing::info!(%why, "the journaled source position is another source's; starting from its beginning");
+            Ok(0)
+        }
+        Err(e) => Err(e).context("moving the source to its journaled position"),
+    }
 }
 
 fn progress_bar(tuning: &Tuning) -> indicatif::ProgressBar {

@@ -10,5 +10,5 @@ pub mod source;
 pub mod trade;
 
 pub use quarantine::{Counters, Quarantine, RejectReason, Rejection};
-pub use source::{FeedItem, LinkEvent, Poll, SourceError, TradeSource};
+pub use source::{FeedItem, LinkEvent, Poll, ResumeError, SourceError, TradeSource};
 pub use trade::{Symbol, Trade};

@@ -87,6 +87,32 @@ pub trait TradeSource: Send {
 
     /// A short name for logs (`lseg`, `simulator`, `replay`).
     fn name(&self) -> &'static str;
+
+    /// Where the source stands after the items handed out so far, as bytes [`TradeSource::resume`]
+    /// accepts; `None` for sources that cannot resume (a live feed: its outage is a gap instead).
+    fn position(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Continues from a position an earlier run of the same source reported.
+    ///
+    /// # Errors
+    /// The position is not one this source wrote, or its input changed.
+    fn resume(&mut self, position: &[u8]) -> Result<(), ResumeError> {
+        let _ = position;
+        Err(ResumeError::Unsupported(self.name()))
+    }
+}
+
+/// Why a source cannot continue from a journaled position.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("the {0} source cannot resume from a position")]
+    Unsupported(&'static str),
+    #[error("the journaled source position does not fit this source: {0}")]
+    Mismatch(String),
+    #[error("seeking the source: {0}")]
+    Io(#[from] io::Error),
 }
 
 /// Drains up to `max` items of a replay reader into `sink`.

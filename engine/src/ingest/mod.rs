@@ -11,4 +11,4 @@ pub use classify::{Classifier, ClassifyStats, Unclassified};
 pub use config::{FeedKind, IngestConfig};
 pub use fan_in::FanIn;
 pub use pace::{Pacer, Speed};
-pub use publisher::{run, Ended, IngestCounters, Publisher};
+pub use publisher::{run, Ended, IngestCounters, Publisher, TickJournal};

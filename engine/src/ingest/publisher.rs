@@ -13,6 +13,13 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tickring_ipc::{clock::realtime_ns, Producer};
+use tickring_journal::{JournalError, JournalWriter};
+
+/// The journal of the ticks this publisher writes, appended before each batch enters the ring.
+pub type TickJournal = JournalWriter<Tick, InstrumentEntry>;
+
+/// How often the source position is journaled (and on every clean stop).
+const POSITION_EVERY_NS: u64 = 200_000_000;
 
 /// What the publisher did, for logs, `tickring status` and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -28,12 +35,21 @@ pub struct IngestCounters {
     pub link_downs: u64,
     /// Quarantine lines that could not be written (disk full...): the reject is still counted.
     pub quarantine_write_errors: u64,
+    /// Ticks published to the ring that the journal could not take (disk full, I/O errors).
+    pub journal_behind: u64,
+    pub journal_errors: u64,
+    /// Ticks a resumed source produced again and that were already journaled (not published twice).
+    pub resume_skipped: u64,
 }
 
 /// Turns feed items into ticks in the ring.
 #[derive(Debug)]
 pub struct Publisher<W: Write> {
     producer: Producer<Tick, InstrumentEntry>,
+    journal: Option<TickJournal>,
+    /// Ticks still to drop because the journal already holds them (a resumed source).
+    skip: u64,
+    last_position_ns: u64,
     classifier: Classifier,
     quarantine: Quarantine<W>,
     batch: Vec<Tick>,
@@ -53,6 +69,9 @@ impl<W: Write> Publisher<W> {
         let batch_limit = batch_limit.max(1);
         Self {
             producer,
+            journal: None,
+            skip: 0,
+            last_position_ns: 0,
             classifier,
             quarantine,
             batch: Vec::with_capacity(batch_limit),
@@ -60,6 +79,17 @@ impl<W: Write> Publisher<W> {
             counters: IngestCounters::default(),
             snapshot: None,
         }
+    }
+
+    /// Journals every batch before it enters the ring (and the directory entries and source positions).
+    pub fn with_journal(mut self, journal: TickJournal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The next `n` ticks are already journaled (a source resumed from an earlier position): drop them.
+    pub fn skip_ticks(&mut self, n: u64) {
+        self.skip = n;
     }
 
     /// Keeps `shared` up to date with the counters (at most every 100 ms, on publish).
@@ -97,9 +127,23 @@ impl<W: Write> Publisher<W> {
     }
 
     fn on_trade(&mut self, trade: &Trade) {
-        let producer = &mut self.producer;
-        let mut register = |e: &InstrumentEntry| producer.push_entry(e).ok();
+        let (producer, journal) = (&mut self.producer, &mut self.journal);
+        let journal_errors = &mut self.counters.journal_errors;
+        let mut register = |e: &InstrumentEntry| {
+            let index = producer.push_entry(e).ok()?;
+            if let Some(j) = journal.as_mut() {
+                if let Err(err) = j.push_entry(index, e) {
+                    *journal_errors += 1;
+                    tracing::error!(error = %err, index, "could not journal a directory entry");
+                }
+            }
+            Some(index)
+        };
         match self.classifier.classify(trade, &mut register) {
+            Ok(_) if self.skip > 0 => {
+                self.skip -= 1;
+                self.counters.resume_skipped += 1;
+            }
             Ok(tick) => {
                 self.batch.push(tick);
                 if self.batch.len() >= self.batch_limit {
@@ -136,10 +180,71 @@ impl<W: Write> Publisher<W> {
         for tick in &mut self.batch {
             tick.ts_publish_ns = now;
         }
+        // Journal first: whatever a sink sees in the ring is already in the journal.
+        self.journal_batch();
         self.producer.publish_batch(&self.batch);
         self.counters.published += self.batch.len() as u64;
         self.batch.clear();
         self.refresh_snapshot(now, false);
+    }
+
+    fn journal_batch(&mut self) {
+        let Some(journal) = self.journal.as_mut() else { return };
+        let first = self.producer.head();
+        let behind_before = journal.stats().behind;
+        let mut held = false;
+        loop {
+            match journal.append(first, &self.batch) {
+                Ok(()) => break,
+                // `on_full = "hold"`: the feed waits for space; nothing is ever missing from the journal.
+                Err(JournalError::Full { .. }) => {
+                    if !held {
+                        tracing::error!("journal disk full: holding the feed until space is free (journal.on_full = \"hold\")");
+                        held = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => {
+                    self.counters.journal_errors += 1;
+                    self.counters.journal_behind += self.batch.len() as u64;
+                    tracing::error!(error = %e, ticks = self.batch.len(), "could not journal a batch; published to the ring only");
+                    return;
+                }
+            }
+        }
+        self.counters.journal_behind += journal.stats().behind - behind_before;
+    }
+
+    /// Journals where `source` stands (every 200 ms, or now with `force`). Call only between source
+    /// batches, after a flush, so the position matches the published head exactly.
+    pub fn checkpoint(&mut self, source: &dyn TradeSource, force: bool) {
+        let now = realtime_ns();
+        if !force && now.saturating_sub(self.last_position_ns) < POSITION_EVERY_NS {
+            return;
+        }
+        self.last_position_ns = now;
+        let head = self.producer.head();
+        let (Some(journal), Some(position)) = (self.journal.as_mut(), source.position()) else {
+            return;
+        };
+        if let Err(e) = journal.record_position(head, &position) {
+            self.counters.journal_errors += 1;
+            tracing::error!(error = %e, "could not journal the source position");
+        }
+    }
+
+    /// The journal's counters, if there is one.
+    pub fn journal_stats(&self) -> Option<tickring_journal::WriterStats> {
+        self.journal.as_ref().map(JournalWriter::stats)
+    }
+
+    /// Seals the journal's epoch (a clean stop: readers know nothing more comes).
+    pub fn close_journal(&mut self) {
+        if let Some(journal) = self.journal.take() {
+            if let Err(e) = journal.close() {
+                tracing::error!(error = %e, "could not seal the journal epoch");
+            }
+        }
     }
 
     pub fn counters(&self) -> IngestCounters {
@@ -200,9 +305,11 @@ pub fn run<W: Write>(
             Poll::Ready(_) => {
                 idle_spins = 0;
                 publisher.flush();
+                publisher.checkpoint(source, false);
             }
             Poll::Idle => {
                 publisher.flush();
+                publisher.checkpoint(source, false);
                 idle_spins = idle_spins.saturating_add(1);
                 if idle_spins > 64 {
                     std::thread::sleep(std::time::Duration::from_micros(50));
@@ -214,6 +321,7 @@ pub fn run<W: Write>(
         }
     };
     publisher.finish();
+    publisher.checkpoint(source, true);
     Ok(ended)
 }
 

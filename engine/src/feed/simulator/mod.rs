@@ -5,12 +5,13 @@
 
 mod config;
 mod hours;
+mod position;
 mod universe;
 
 pub use config::{ClockMode, SimulatorConfig};
 
 use super::rng::SplitMix64;
-use super::source::{FeedItem, Poll, SourceError, TradeSource};
+use super::source::{FeedItem, Poll, ResumeError, SourceError, TradeSource};
 use super::{Counters, Symbol, Trade};
 use crate::calendar::{Calendar, Calendars, SessionClock};
 use crate::fixed::{Price, Quantity, SCALE};
@@ -73,6 +74,8 @@ pub struct Simulator {
     mean_gap_ns: f64,
     burst: f64,
     next_trade_id: u64,
+    /// Which universe, seed and clock this is: a journaled position only fits the same one.
+    identity: u64,
     counters: Counters,
 }
 
@@ -146,7 +149,17 @@ impl Simulator {
                 lot: profile.map_or(1, |p| p.lot),
             });
         }
+        let names: Vec<u8> = instruments
+            .iter()
+            .flat_map(|i: &Instrument| i.symbol.as_bytes().iter().copied().chain([0]))
+            .collect();
+        let identity = position::identity(&[
+            &names,
+            &config.seed.to_le_bytes(),
+            format!("{:?} {} {}", config.clock, config.start, config.days).as_bytes(),
+        ]);
         let mut sim = Self {
+            identity,
             instruments,
             venues: venues.into_iter().map(|(_, v)| v).collect(),
             clock: Clock::Wall { open: Vec::new(), checked_ns: i64::MIN },
@@ -313,6 +326,14 @@ impl TradeSource for Simulator {
 
     fn name(&self) -> &'static str {
         "simulator"
+    }
+
+    fn position(&self) -> Option<Vec<u8>> {
+        Some(self.encode_position())
+    }
+
+    fn resume(&mut self, position: &[u8]) -> Result<(), ResumeError> {
+        self.decode_position(position)
     }
 }
 

@@ -123,3 +123,29 @@ fn explicit_symbols_and_bad_config() {
     let bad = SimulatorConfig { burst_probability: 1.0, ..config(1) };
     assert_eq!(Simulator::new(&bad, &cal).unwrap_err(), SimulatorError::BurstProbability);
 }
+
+#[test]
+fn a_resumed_simulator_continues_with_the_next_trade() {
+    let cal = Calendars::builtin().unwrap();
+    let whole = all(&mut Simulator::new(&config(5), &cal).unwrap());
+    let mut first = Simulator::new(&config(5), &cal).unwrap();
+    let mut head = Vec::new();
+    while head.len() < 700 {
+        first
+            .next_batch(100, &mut |item| {
+                if let FeedItem::Trade(t) = item {
+                    head.push(t);
+                }
+            })
+            .unwrap();
+    }
+    let position = first.position().expect("the simulator has a position");
+    let mut resumed = Simulator::new(&config(5), &cal).unwrap();
+    resumed.resume(&position).expect("same universe");
+    head.extend(all(&mut resumed));
+    assert_eq!(head.len(), whole.len());
+    assert!(head == whole, "the resumed run differs from the uninterrupted one");
+    // Another seed is another day: its position does not fit.
+    let mut other = Simulator::new(&config(6), &cal).unwrap();
+    assert!(matches!(other.resume(&position), Err(ResumeError::Mismatch(_))));
+}
