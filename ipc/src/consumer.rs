@@ -283,6 +283,28 @@ impl<T: Record, E: Record> Consumer<T, E> {
         self.segment.entries()
     }
 
+    /// Moves a non-gating consumer to `seq` (a reader that found its place elsewhere, e.g. in a journal, and
+    /// joins the ring there). A `seq` the ring no longer holds reads as a [`GapCause::Lapped`] gap; one
+    /// ahead of the head waits for it.
+    ///
+    /// # Errors
+    /// [`RingError::Config`] for a gating consumer: moving its cursor would release or hold records it was
+    /// trusted with.
+    pub fn seek(&mut self, seq: u64) -> Result<(), RingError> {
+        if self.opts.policy == ConsumerPolicy::Gating {
+            return Err(RingError::Config("a gating consumer cannot seek".into()));
+        }
+        self.pending = None;
+        self.cursor = seq;
+        commit_cursor(&self.slot().cursor, seq);
+        Ok(())
+    }
+
+    /// The oldest sequence still intact in the ring.
+    pub fn oldest(&self) -> u64 {
+        self.segment.cursors().intact_from(self.capacity)
+    }
+
     /// Takes what is there without waiting.
     ///
     /// # Errors

@@ -291,10 +291,12 @@ impl<T: Record, E: Record> Drop for Producer<T, E> {
     }
 }
 
+/// Epochs grow with time (wall-clock nanoseconds, the low 16 bits replaced by the pid), so the journal and
+/// the stores can order them; two producers in the same 65 us still differ by pid.
 fn new_epoch(previous: Option<u64>) -> u64 {
-    let candidate = realtime_ns() ^ (u64::from(std::process::id()) << 48);
+    let candidate = (realtime_ns() & !0xffff) | u64::from(std::process::id() & 0xffff);
     match previous {
-        Some(p) if p == candidate => candidate.wrapping_add(1),
+        Some(p) if p >= candidate => p + 1,
         _ => candidate,
     }
 }

@@ -135,6 +135,14 @@ impl<R: Record, E: Record> JournalReader<R, E> {
         self.next
     }
 
+    /// Moves to `seq` (the next read starts there).
+    pub fn seek(&mut self, seq: u64) {
+        if seq != self.next {
+            self.next = seq;
+            self.seg = None;
+        }
+    }
+
     /// Directory entry `id` of this epoch, reading entries appended since the last look.
     ///
     /// # Errors

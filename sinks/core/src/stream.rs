@@ -1,0 +1,437 @@
+//! [`TickStream`]: ring when near, journal when behind; see the crate documentation.
+
+use crate::clock::FeedClock;
+use crate::error::StreamError;
+use crate::event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
+use std::time::{Duration, Instant};
+use tickring_engine::{InstrumentEntry, Tick};
+use tickring_ipc::{
+    Consumer, ConsumerOptions, ConsumerPolicy, GapCause, Read, RingConfig, RingError, StartAt,
+};
+use tickring_journal::layout::{list_epochs, EpochDir};
+use tickring_journal::{JournalConfig, JournalError, JournalReader, ReadGapCause, ReadOutcome};
+
+type RingReader = Consumer<Tick, InstrumentEntry>;
+type Journal = JournalReader<Tick, InstrumentEntry>;
+
+/// How often a missing ring is looked for again.
+const ATTACH_EVERY: Duration = Duration::from_millis(200);
+/// How long a caught-up journal reader waits before looking again.
+const JOURNAL_POLL: Duration = Duration::from_millis(2);
+
+/// What a stream reads and under which name.
+#[derive(Clone, Debug)]
+pub struct StreamConfig {
+    pub ring: RingConfig,
+    pub journal: JournalConfig,
+    /// The name in the ring's consumer table (shown by `tickring status`).
+    pub consumer: String,
+    /// Most ticks per event.
+    pub max_batch: usize,
+}
+
+/// Where a stream opened for the first time starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// What is published from now on.
+    Latest,
+    /// The oldest tick the journal still holds.
+    Oldest,
+    /// Right after what a store already holds: the next sequence to read.
+    At(Position),
+}
+
+/// The one reader under every sink.
+#[derive(Debug)]
+pub struct TickStream {
+    cfg: StreamConfig,
+    start: Start,
+    pos: Option<Position>,
+    ring: Option<RingReader>,
+    last_attach: Option<Instant>,
+    journal: Option<Journal>,
+    from: ReadingFrom,
+    ticks: Vec<Tick>,
+    clock: FeedClock,
+    closed_reported: bool,
+}
+
+impl TickStream {
+    /// A stream that starts at `start`; nothing is read until [`TickStream::next`].
+    pub fn new(cfg: StreamConfig, start: Start) -> Self {
+        let max_batch = cfg.max_batch.max(1);
+        Self {
+            cfg: StreamConfig { max_batch, ..cfg },
+            start,
+            pos: None,
+            ring: None,
+            last_attach: None,
+            journal: None,
+            from: ReadingFrom::Journal,
+            ticks: Vec::with_capacity(max_batch),
+            clock: FeedClock::default(),
+            closed_reported: false,
+        }
+    }
+
+    /// The next sequence to read, once the start is resolved.
+    pub fn position(&self) -> Option<Position> {
+        self.pos
+    }
+
+    pub fn reading_from(&self) -> ReadingFrom {
+        self.from
+    }
+
+    /// Feed time, for closing candles: see [`FeedClock`].
+    pub fn clock(&self) -> &FeedClock {
+        &self.clock
+    }
+
+    /// Records published in the current epoch that this stream has not read yet (0 when unknown).
+    pub fn lag(&self) -> u64 {
+        match (&self.ring, self.pos) {
+            (Some(r), Some(p)) if r.epoch() == p.epoch => r.published().saturating_sub(p.seq),
+            _ => 0,
+        }
+    }
+
+    /// Instrument `id` of the current epoch (symbol, exchange), from the ring's directory when reading the
+    /// ring, else from the journal's.
+    ///
+    /// # Errors
+    /// A damaged or foreign journal directory.
+    pub fn instrument(&mut self, id: u32) -> Result<Option<InstrumentEntry>, StreamError> {
+        let Some(pos) = self.pos else { return Ok(None) };
+        if let Some(ring) = self.ring.as_ref().filter(|r| r.epoch() == pos.epoch) {
+            if let Some(e) = ring.entries().get(id as usize) {
+                return Ok(Some(*e));
+            }
+        }
+        match self.journal_of(pos.epoch)? {
+            Some(j) => Ok(j.entry(id)?),
+            None => Ok(None),
+        }
+    }
+
+    /// The next event, waiting up to `wait` for one.
+    ///
+    /// # Errors
+    /// A ring or journal of another build or ring; the consumer name taken by a live process; I/O errors.
+    pub fn next(&mut self, wait: Duration) -> Result<Event<'_>, StreamError> {
+        self.attach_ring()?;
+        let Some(pos) = self.pos else {
+            return match self.resolve_start()? {
+                Some(pos) => {
+                    self.enter(pos)?;
+                    Ok(Event::NewEpoch { epoch: pos.epoch, previous: None })
+                }
+                None => {
+                    std::thread::sleep(wait.min(ATTACH_EVERY));
+                    Ok(Event::Idle)
+                }
+            };
+        };
+        let ring_here = self.ring.as_ref().is_some_and(|r| r.epoch() == pos.epoch);
+        if self.from == ReadingFrom::Ring && ring_here {
+            self.next_from_ring(pos, wait)
+        } else {
+            self.from = ReadingFrom::Journal;
+            self.next_from_journal(pos, wait)
+        }
+    }
+
+    fn attach_ring(&mut self) -> Result<(), StreamError> {
+        if self.ring.is_some() || self.last_attach.is_some_and(|t| t.elapsed() < ATTACH_EVERY) {
+            return Ok(());
+        }
+        self.last_attach = Some(Instant::now());
+        let opts = ConsumerOptions {
+            name: self.cfg.consumer.clone(),
+            policy: ConsumerPolicy::NonGating,
+            start: StartAt::Latest,
+        };
+        match Consumer::attach(&self.cfg.ring, opts) {
+            Ok(c) => {
+                tracing::info!(ring = %self.cfg.ring.name, consumer = %self.cfg.consumer, epoch = c.epoch(), "attached to the ring (non-gating)");
+                self.ring = Some(c);
+                Ok(())
+            }
+            Err(RingError::NotFound { .. } | RingError::NotReady { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn epochs(&self) -> Result<Vec<EpochDir>, StreamError> {
+        match list_epochs(&self.cfg.journal.ring_dir(&self.cfg.ring.name)) {
+            Ok(e) => Ok(e),
+            Err(JournalError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn resolve_start(&mut self) -> Result<Option<Position>, StreamError> {
+        let ring = self.ring.as_ref().map(|r| (r.epoch(), r.published(), r.oldest()));
+        Ok(match self.start {
+            Start::At(pos) => Some(self.known_epoch_at_or_after(pos)?),
+            Start::Latest => match ring {
+                Some((epoch, head, _)) => Some(Position { epoch, seq: head }),
+                None => match self.epochs()?.last() {
+                    Some(e) => Some(Position {
+                        epoch: e.epoch,
+                        seq: tickring_journal::info::epoch_head::<Tick>(e, &self.cfg.ring.name)?,
+                    }),
+                    None => None,
+                },
+            },
+            Start::Oldest => match self.epochs()?.first() {
+                Some(e) => {
+                    let first = e.segments()?.first().map_or(0, |(f, _)| *f);
+                    Some(Position { epoch: e.epoch, seq: first })
+                }
+                None => ring.map(|(epoch, _, oldest)| Position { epoch, seq: oldest }),
+            },
+        })
+    }
+
+    /// A stored position whose epoch the journal no longer has (retention) continues with the first
+    /// later epoch it does have; epochs grow with time.
+    fn known_epoch_at_or_after(&self, pos: Position) -> Result<Position, StreamError> {
+        let epochs = self.epochs()?;
+        let ring_epoch = self.ring.as_ref().map(RingReader::epoch);
+        if epochs.iter().any(|e| e.epoch == pos.epoch) || ring_epoch == Some(pos.epoch) {
+            return Ok(pos);
+        }
+        let later =
+            epochs.iter().map(|e| e.epoch).chain(ring_epoch).filter(|&e| e > pos.epoch).min();
+        Ok(match later {
+            Some(epoch) => {
+                tracing::warn!(stored_epoch = pos.epoch, epoch, "the stored epoch is no longer in the journal; continuing with the next one it holds");
+                Position { epoch, seq: 0 }
+            }
+            None => pos,
+        })
+    }
+
+    /// Starts reading `pos`: from the ring if it holds it, else from the journal.
+    fn enter(&mut self, pos: Position) -> Result<(), StreamError> {
+        self.pos = Some(pos);
+        self.closed_reported = false;
+        if self.journal.as_ref().is_some_and(|j| j.epoch() != pos.epoch) {
+            self.journal = None;
+        }
+        self.from = ReadingFrom::Journal;
+        if let Some(ring) = self.ring.as_mut().filter(|r| r.epoch() == pos.epoch) {
+            if ring.oldest() <= pos.seq {
+                ring.seek(pos.seq)?;
+                self.from = ReadingFrom::Ring;
+            }
+        }
+        tracing::debug!(
+            epoch = pos.epoch,
+            seq = pos.seq,
+            from = self.from.as_str(),
+            "stream position"
+        );
+        Ok(())
+    }
+
+    /// The journal reader of `epoch`, opened if needed; `None` if the journal does not have it.
+    fn journal_of(&mut self, epoch: u64) -> Result<Option<&mut Journal>, StreamError> {
+        if self.journal.as_ref().is_none_or(|j| j.epoch() != epoch) {
+            let from = self.pos.map_or(0, |p| p.seq);
+            let epochs = self.epochs()?;
+            self.journal = match epochs.into_iter().find(|e| e.epoch == epoch) {
+                Some(dir) => Some(Journal::at(
+                    &self.cfg.ring.name,
+                    self.cfg.journal.ring_dir(&self.cfg.ring.name),
+                    dir,
+                    from,
+                )),
+                None => None,
+            };
+        }
+        Ok(self.journal.as_mut())
+    }
+
+    fn next_from_ring(&mut self, pos: Position, wait: Duration) -> Result<Event<'_>, StreamError> {
+        let Some(ring) = self.ring.as_mut() else { return Ok(Event::Idle) };
+        match ring.wait(Some(wait))? {
+            Read::Batch(batch) => {
+                let first = batch.first_seq();
+                if first != pos.seq {
+                    // Not where this stream stands (cannot happen after a seek; be safe): the journal knows.
+                    self.from = ReadingFrom::Journal;
+                    return Ok(Event::Idle);
+                }
+                self.ticks.clear();
+                self.ticks.extend_from_slice(batch.records());
+                // A non-gating batch is a validated copy: its commit cannot fail.
+                let _ = batch.commit();
+                Ok(self.ticks_event(pos))
+            }
+            Read::Gap(gap) => match gap.cause {
+                GapCause::NewEpoch { old, new } => {
+                    tracing::info!(
+                        old_epoch = old,
+                        epoch = new,
+                        "the producer restarted; finishing the old epoch from the journal"
+                    );
+                    self.from = ReadingFrom::Journal;
+                    if self.journal_of(pos.epoch)?.is_none() {
+                        // Nothing journaled for the old epoch: move on with the ring.
+                        return self.new_epoch(pos.epoch, new);
+                    }
+                    Ok(Event::Idle)
+                }
+                _ => {
+                    if self.journal_of(pos.epoch)?.is_some() {
+                        // Lapped (or resumed behind): the journal has what the ring lost; merge back later.
+                        tracing::debug!(
+                            seq = pos.seq,
+                            missed = gap.missed,
+                            "ring lapped this reader; reading the journal"
+                        );
+                        self.from = ReadingFrom::Journal;
+                        return Ok(Event::Idle);
+                    }
+                    self.pos = Some(Position { epoch: pos.epoch, seq: gap.resume_at });
+                    Ok(Event::Gap(StreamGap {
+                        epoch: pos.epoch,
+                        from: pos.seq,
+                        to: gap.resume_at,
+                        cause: StreamGapCause::Lapped,
+                    }))
+                }
+            },
+            Read::Empty => Ok(Event::Idle),
+            Read::Closed => {
+                if self.closed_reported {
+                    std::thread::sleep(wait.min(ATTACH_EVERY));
+                    return Ok(Event::Idle);
+                }
+                self.closed_reported = true;
+                Ok(Event::Closed)
+            }
+        }
+    }
+
+    fn next_from_journal(
+        &mut self,
+        pos: Position,
+        wait: Duration,
+    ) -> Result<Event<'_>, StreamError> {
+        let max = self.cfg.max_batch;
+        if self.journal_of(pos.epoch)?.is_none() {
+            return self.epoch_not_journaled(pos, wait);
+        }
+        let Some(journal) = self.journal.as_mut() else { return Ok(Event::Idle) };
+        journal.seek(pos.seq);
+        match journal.read(max)? {
+            ReadOutcome::Records { first_seq, records } => {
+                self.ticks.clear();
+                self.ticks.extend_from_slice(records);
+                Ok(self.ticks_event(Position { epoch: pos.epoch, seq: first_seq }))
+            }
+            ReadOutcome::Gap { from, to, cause } => {
+                self.pos = Some(Position { epoch: pos.epoch, seq: to });
+                let cause = match cause {
+                    ReadGapCause::Retention => StreamGapCause::Retention,
+                    ReadGapCause::Behind => StreamGapCause::JournalBehind,
+                    ReadGapCause::Damaged { path, offset } => {
+                        StreamGapCause::Damaged { path, offset }
+                    }
+                };
+                if cause == StreamGapCause::JournalBehind {
+                    // The ring may still hold what the journal lacks.
+                    if let Some(ring) = self.ring.as_mut().filter(|r| r.epoch() == pos.epoch) {
+                        if ring.oldest() <= from {
+                            ring.seek(from)?;
+                            self.pos = Some(Position { epoch: pos.epoch, seq: from });
+                            self.from = ReadingFrom::Ring;
+                            return Ok(Event::Idle);
+                        }
+                    }
+                }
+                Ok(Event::Gap(StreamGap { epoch: pos.epoch, from, to, cause }))
+            }
+            ReadOutcome::CaughtUp => {
+                if let Some(ring) = self.ring.as_mut().filter(|r| r.epoch() == pos.epoch) {
+                    // Replay-merge: the journal is never behind the ring, so joining at the journal's end
+                    // skips nothing and repeats nothing.
+                    ring.seek(pos.seq)?;
+                    self.from = ReadingFrom::Ring;
+                    tracing::debug!(seq = pos.seq, "caught up from the journal; back on the ring");
+                    return Ok(Event::Idle);
+                }
+                std::thread::sleep(wait.min(JOURNAL_POLL));
+                Ok(Event::Idle)
+            }
+            ReadOutcome::EpochEnd => {
+                let epochs = self.epochs()?;
+                let ordinal = epochs.iter().find(|e| e.epoch == pos.epoch).map(|e| e.ordinal);
+                let next = epochs.iter().find(|e| ordinal.is_some_and(|o| e.ordinal > o));
+                match next {
+                    Some(next) => {
+                        let next = next.epoch;
+                        self.new_epoch(pos.epoch, next)
+                    }
+                    None => match self.ring.as_ref().map(RingReader::epoch) {
+                        Some(ring_epoch) if ring_epoch != pos.epoch => {
+                            self.new_epoch(pos.epoch, ring_epoch)
+                        }
+                        _ => {
+                            if self.closed_reported {
+                                std::thread::sleep(wait.min(ATTACH_EVERY));
+                                return Ok(Event::Idle);
+                            }
+                            self.closed_reported = true;
+                            Ok(Event::Closed)
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// The epoch is in neither the journal nor (any more) the ring.
+    fn epoch_not_journaled(
+        &mut self,
+        pos: Position,
+        wait: Duration,
+    ) -> Result<Event<'_>, StreamError> {
+        let ring_epoch = self.ring.as_ref().map(RingReader::epoch);
+        if let Some(epoch) = ring_epoch {
+            if let Some(ring) = self.ring.as_mut().filter(|_| epoch == pos.epoch) {
+                ring.seek(pos.seq)?;
+                self.from = ReadingFrom::Ring;
+                return Ok(Event::Idle);
+            }
+            if epoch > pos.epoch {
+                return self.new_epoch(pos.epoch, epoch);
+            }
+        }
+        if let Some(next) = self.epochs()?.iter().map(|e| e.epoch).find(|&e| e > pos.epoch) {
+            return self.new_epoch(pos.epoch, next);
+        }
+        std::thread::sleep(wait.min(ATTACH_EVERY));
+        Ok(Event::Idle)
+    }
+
+    fn new_epoch(&mut self, previous: u64, epoch: u64) -> Result<Event<'_>, StreamError> {
+        self.enter(Position { epoch, seq: 0 })?;
+        Ok(Event::NewEpoch { epoch, previous: Some(previous) })
+    }
+
+    fn ticks_event(&mut self, at: Position) -> Event<'_> {
+        self.pos = Some(Position { epoch: at.epoch, seq: at.seq + self.ticks.len() as u64 });
+        if let Some(newest) = self.ticks.iter().map(|t| t.ts_event_ns).max() {
+            self.clock.observe(newest);
+        }
+        Event::Ticks { epoch: at.epoch, first_seq: at.seq, ticks: &self.ticks }
+    }
+}
