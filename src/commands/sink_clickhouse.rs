@@ -36,7 +36,7 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
     }
     let password = args.password.unwrap_or_else(|| cfg.password.clone());
     let mut writer =
-        Writer::new(&tuning.ring, cfg, &password).context("starting the ClickHouse writer")?;
+        Writer::new(&tuning.ring, &tuning.journal, cfg, &password).context("starting the ClickHouse writer")?;
     writer.stop_on_signals().context("installing signal handlers")?;
     if !tuning.clickhouse.metrics.is_empty() {
         let shared = Arc::new(Mutex::new(WriterStats::default()));
@@ -64,16 +64,15 @@ fn serve_metrics(
         for (name, help, value) in [
             (
                 "ticks_read_total",
-                "Ring records taken (written, or skipped as already stored).",
+                "Ticks read from the stream (ring or journal).",
                 s.ticks_read,
             ),
             ("ticks_written_total", "Tick rows acknowledged by ClickHouse.", s.ticks_written),
-            ("already_stored_total", "Records a restart found already stored.", s.already_stored),
             ("candles_written_total", "Candle rows acknowledged.", s.candles_written),
             ("latest_written_total", "Latest-price rows acknowledged.", s.latest_written),
-            ("flushes_total", "Flushes acknowledged (each commits the ring cursor).", s.flushes),
+            ("flushes_total", "Flushes acknowledged (each moves the resume point).", s.flushes),
             ("retries_total", "Requests retried after a failure.", s.retries),
-            ("ring_missed_total", "Records the ring reported lost to this writer.", s.ring_missed),
+            ("ring_missed_total", "Ticks lost before this writer stored them (journal retention or damage).", s.ring_missed),
             (
                 "candle_late_reemits_total",
                 "Candles re-emitted for late ticks.",

@@ -17,7 +17,7 @@ pub fn run(tuning: &Tuning, args: SinkWebsocketArgs) -> Result<()> {
         cfg.listen = listen;
     }
     let token = cfg.resolve_token()?;
-    let server = Server::start(cfg, tuning.ring.clone(), token)
+    let server = Server::start(cfg, tuning.ring.clone(), tuning.journal.clone(), token)
         .with_context(|| format!("starting the websocket pusher on ring '{}'", tuning.ring.name))?;
     println!(
         "websocket: ws://{}/ws   chart page: http://{}/",

@@ -89,7 +89,7 @@ fn case(
         producer.push_entry(&entry)?;
     }
     let epoch = producer.epoch();
-    let mut writer = Writer::new(&ring, cfg.clone(), &cfg.password)?;
+    let mut writer = Writer::new(&ring, &Default::default(), cfg.clone(), &cfg.password)?;
     // A client of its own per runtime: pooled connections belong to the runtime that opened them.
     let store = Store::new(&cfg, &cfg.password);
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -18,8 +18,12 @@ pub enum SinkError {
         #[source]
         source: clickhouse::error::Error,
     },
-    #[error("stopped by a signal while ClickHouse was failing ({last_error}); the ring cursor was not advanced, so a restart writes the pending rows")]
+    #[error("stopped by a signal while ClickHouse was failing ({last_error}); nothing unacknowledged counts as stored, so a restart writes the pending rows from the journal")]
     StoppedDuringOutage { last_error: String },
+    #[error("ClickHouse refused {what} for good ({kind}: {hint}): {message}")]
+    Permanent { what: String, kind: crate::FailureKind, hint: &'static str, message: String },
+    #[error(transparent)]
+    Stream(#[from] tickring_sink_core::StreamError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
 }

@@ -13,8 +13,14 @@ pub enum FailureKind {
     Credentials,
     /// Out of memory or disk (codes 241, 243): the server is full.
     Full,
-    /// Too many parts (code 252): inserts come faster than merges; back off.
+    /// Too many parts (code 252, "Too many parts"): inserts come faster than merges; back off.
     TooManyParts,
+    /// One insert spans more partitions than the server accepts (code 252, "Too many partitions"):
+    /// the same insert fails again however long the writer waits.
+    TooManyPartitions,
+    /// The table or its columns are not what the writer writes (codes 16, 44, 47, 53, 60, 81), or the
+    /// server cannot parse what it sends (27, 62): a build or a schema to fix, not a moment to wait.
+    Schema,
     /// Any other error the server answered with.
     Server,
 }
@@ -28,11 +34,19 @@ impl FailureKind {
             Error::BadResponse(text) => match server_code(text) {
                 Some(192 | 193 | 194 | 516) => Self::Credentials,
                 Some(241 | 243) => Self::Full,
+                Some(252) if text.contains("partitions") => Self::TooManyPartitions,
                 Some(252) => Self::TooManyParts,
+                Some(16 | 27 | 44 | 47 | 53 | 60 | 62 | 81) => Self::Schema,
                 _ => Self::Server,
             },
             _ => Self::Server,
         }
+    }
+
+    /// Retrying cannot help: the writer stops with this error (and a non-zero exit) instead of wedging.
+    /// Unknown server errors count as retriable: stopping on them could strand data a retry would write.
+    pub fn is_permanent(self) -> bool {
+        matches!(self, Self::Credentials | Self::TooManyPartitions | Self::Schema)
     }
 
     pub fn hint(self) -> &'static str {
@@ -42,16 +56,20 @@ impl FailureKind {
             Self::Credentials => "authentication failed: check clickhouse.user and the password",
             Self::Full => "server out of memory or disk",
             Self::TooManyParts => "too many parts: inserts outpace merges; raise max_rows or flush_interval_ms",
+            Self::TooManyPartitions => "one insert spans too many partitions (ticks of many months in one batch): lower clickhouse.max_rows or raise the server's max_partitions_per_insert_block",
+            Self::Schema => "the server's tables or SQL do not match this writer: check clickhouse.database and the table definitions (docs/clickhouse.md)",
             Self::Server => "server rejected the request",
         }
     }
 
-    pub const ALL: [FailureKind; 6] = [
+    pub const ALL: [FailureKind; 8] = [
         Self::Unreachable,
         Self::Timeout,
         Self::Credentials,
         Self::Full,
         Self::TooManyParts,
+        Self::TooManyPartitions,
+        Self::Schema,
         Self::Server,
     ];
 
@@ -68,6 +86,8 @@ impl fmt::Display for FailureKind {
             Self::Credentials => "credentials",
             Self::Full => "full",
             Self::TooManyParts => "too_many_parts",
+            Self::TooManyPartitions => "too_many_partitions",
+            Self::Schema => "schema",
             Self::Server => "server_error",
         })
     }
@@ -100,7 +120,16 @@ mod tests {
             bad("Code: 252, e.displayText() = DB::Exception: Too many parts"),
             FailureKind::TooManyParts
         );
-        assert_eq!(bad("Code: 60. Table doesn't exist"), FailureKind::Server);
+        assert_eq!(
+            bad("Code: 252, e.displayText() = DB::Exception: Too many partitions for single INSERT block (more than 100)"),
+            FailureKind::TooManyPartitions
+        );
+        assert_eq!(bad("Code: 60. Table doesn't exist"), FailureKind::Schema);
+        assert_eq!(bad("Code: 999. Something new"), FailureKind::Server);
+        assert!(FailureKind::TooManyPartitions.is_permanent());
+        assert!(FailureKind::Credentials.is_permanent());
+        assert!(!FailureKind::TooManyParts.is_permanent());
+        assert!(!FailureKind::Unreachable.is_permanent());
         assert_eq!(bad("garbage"), FailureKind::Server);
         assert_eq!(FailureKind::of(&Error::TimedOut), FailureKind::Timeout);
     }

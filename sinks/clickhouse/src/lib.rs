@@ -1,6 +1,6 @@
-//! The ClickHouse writer: ticks, candles (1s/1m/1h/1d) and latest prices from the ring into ClickHouse,
-//! batched, with the ring cursor committed only after ClickHouse acknowledged (see `writer.rs`), and tables
-//! that absorb the rows a crash makes it write twice (see `schema.rs`).
+//! The ClickHouse writer: ticks, candles (1s/1m/1h/1d) and latest prices from the tick stream (ring when
+//! near, journal when behind) into ClickHouse, batched, resuming after any stop from the last flush the
+//! server acknowledged (see `writer.rs`, `flush.rs`).
 #![forbid(unsafe_code)]
 
 mod backoff;
@@ -9,11 +9,13 @@ pub mod config;
 mod error;
 mod failure;
 pub mod fixture;
-mod instruments;
+mod flush;
 mod pending;
 mod recovery;
+mod retry;
 pub mod rows;
 pub mod schema;
+mod signals;
 mod stats;
 mod store;
 pub mod verify;

@@ -4,9 +4,10 @@
 //! are gone, while the ring only replays what was not yet acknowledged. So on start the writer feeds the
 //! aggregator the stored ticks of the last `recovery_window_s` (before the newest stored tick) in ring order,
 //! epoch after epoch, discarding what it emits: every candle those ticks closed was written before them
-//! (a flush writes candles before ticks). The ring then resumes after the last stored sequence.
+//! (a flush writes candles before ticks). Only ticks before the resume point count: rows beyond it
+//! belong to a flush that was never acknowledged and are read again from the journal.
 
-use crate::instruments::Instruments;
+use tickring_sink_core::Instruments;
 use crate::store::Store;
 use clickhouse::error::Result;
 use tickring_engine::candles::CandleAggregator;
@@ -15,14 +16,20 @@ use tickring_engine::candles::CandleAggregator;
 pub async fn recover(
     store: &Store,
     window_ns: u64,
+    resume: (u64, u64),
     instruments: &mut Instruments,
     agg: &mut CandleAggregator,
 ) -> Result<u64> {
     let Some(newest) = store.newest_tick_ns().await? else { return Ok(0) };
     let from_ns = newest.saturating_sub(window_ns);
     let mut fed = 0u64;
+    let (resume_epoch, resume_seq) = resume;
     for epoch in store.epochs_since(from_ns).await? {
-        let mut cursor = store.ticks_of_epoch(epoch, from_ns)?;
+        if epoch > resume_epoch {
+            continue;
+        }
+        let below = if epoch == resume_epoch { resume_seq } else { u64::MAX };
+        let mut cursor = store.ticks_of_epoch(epoch, from_ns, below)?;
         let mut last_seq = None;
         while let Some(row) = cursor.next().await? {
             // Rows written twice (a retried insert that had landed) are adjacent: take one.

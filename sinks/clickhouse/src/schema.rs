@@ -132,8 +132,25 @@ pub fn latest_price() -> TableSpec {
 }
 
 /// All tables the writer needs for `intervals`.
+/// How far each writer has stored each epoch: one row per acknowledged flush, written after its ticks.
+/// The resume point is the highest `end_seq` of the newest epoch; rows beyond it (an insert interrupted
+/// by a crash) are deleted on start and written again.
+pub fn progress() -> TableSpec {
+    TableSpec {
+        name: "writer_progress".into(),
+        columns: cols(&[
+            ("consumer", "String"),
+            ("epoch", "UInt64"),
+            ("end_seq", "UInt64"),
+            ("written_ns", "UInt64"),
+        ]),
+        engine: "ReplacingMergeTree(end_seq)",
+        tail: "ORDER BY (consumer, epoch)",
+    }
+}
+
 pub fn all_tables(intervals: &[Interval]) -> Vec<TableSpec> {
-    let mut tables = vec![ticks(), latest_price()];
+    let mut tables = vec![ticks(), latest_price(), progress()];
     tables.extend(intervals.iter().map(|&i| candles(i)));
     tables
 }

@@ -5,24 +5,20 @@ use std::fmt;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriterStats {
-    /// Ring records taken (written, or skipped as already stored).
+    /// Ticks read from the stream (ring or journal).
     pub ticks_read: u64,
     pub ticks_written: u64,
-    /// Records a restart found already stored (acknowledged before the crash, cursor not yet committed).
-    pub already_stored: u64,
     pub candles_written: u64,
     pub latest_written: u64,
     /// Stored ticks fed to the aggregator on start.
     pub recovered_ticks: u64,
-    /// Flushes acknowledged by ClickHouse (each commits the ring cursor).
+    /// Flushes acknowledged by ClickHouse (each moves the resume point).
     pub flushes: u64,
     /// Failed ClickHouse requests, by [`FailureKind`] (index), and the retries they caused.
     pub failures: [u64; FailureKind::ALL.len()],
     pub retries: u64,
-    /// Records the ring reported lost to this consumer (it was evicted or lapped) and batches overwritten
-    /// while being read: never expected for a live gating writer.
+    /// Ticks lost before this writer stored them (journal retention or damage; never for a live writer).
     pub ring_missed: u64,
-    pub overwritten: u64,
     /// Ticks the aggregator could not place: past retention, unmatched cancels, negative sizes.
     pub candle_too_late: u64,
     pub candle_unmatched_cancels: u64,
@@ -43,10 +39,9 @@ impl fmt::Display for WriterStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "read={} ticks={} already_stored={} candles={} latest={} recovered={} flushes={} retries={}",
+            "read={} ticks={} candles={} latest={} recovered={} flushes={} retries={}",
             self.ticks_read,
             self.ticks_written,
-            self.already_stored,
             self.candles_written,
             self.latest_written,
             self.recovered_ticks,
@@ -61,9 +56,8 @@ impl fmt::Display for WriterStats {
         }
         write!(
             f,
-            " ring_missed={} overwritten={} candle_late_reemits={} candle_too_late={} candle_unmatched_cancels={}",
+            " missed={} candle_late_reemits={} candle_too_late={} candle_unmatched_cancels={}",
             self.ring_missed,
-            self.overwritten,
             self.candle_late_reemits,
             self.candle_too_late,
             self.candle_unmatched_cancels

@@ -3,7 +3,7 @@
 
 use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
-use crate::instruments::Names;
+use tickring_sink_core::Names;
 use crate::rows::{
     bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow,
 };
@@ -199,6 +199,81 @@ impl Store {
     }
 
     /// Newest stored event time, `None` for an empty table.
+    /// Records that the store holds every tick of `epoch` below `end_seq` (for `consumer`).
+    pub async fn insert_progress(&self, consumer: &str, epoch: u64, end_seq: u64) -> Result<()> {
+        let now = tickring_ipc::clock::realtime_ns();
+        let q = self
+            .client
+            .query("INSERT INTO writer_progress (consumer, epoch, end_seq, written_ns) VALUES (?, ?, ?, ?)")
+            .bind(consumer)
+            .bind(epoch)
+            .bind(end_seq)
+            .bind(now);
+        self.bounded(q.execute()).await
+    }
+
+    /// The (epoch, next sequence) the store holds everything before, for `consumer`: its newest progress
+    /// row, or for a store written before progress rows existed, the newest epoch's highest stored sequence.
+    pub async fn resume_point(&self, consumer: &str) -> Result<Option<(u64, u64)>> {
+        let q = self
+            .client
+            .query("SELECT epoch, max(end_seq) FROM writer_progress WHERE consumer = ? GROUP BY epoch ORDER BY epoch DESC LIMIT 1")
+            .bind(consumer);
+        if let Some(found) = self.bounded(q.fetch_optional::<(u64, u64)>()).await? {
+            return Ok(Some(found));
+        }
+        let q = self.client.query(
+            "SELECT epoch, max(seq) + 1 FROM ticks GROUP BY epoch ORDER BY max(publish_ns) DESC LIMIT 1",
+        );
+        self.bounded(q.fetch_optional::<(u64, u64)>()).await
+    }
+
+    /// Deletes tick rows beyond the resume point: of `epoch` from `end_seq` on, and of later epochs (an
+    /// insert a crash interrupted before its progress row). Returns how many there were.
+    pub async fn remove_unacknowledged(&self, epoch: u64, end_seq: u64) -> Result<u64> {
+        let filter = "(epoch = ? AND seq >= ?) OR epoch > ?";
+        let q = self
+            .client
+            .query(&format!("SELECT count() FROM ticks WHERE {filter}"))
+            .bind(epoch)
+            .bind(end_seq)
+            .bind(epoch);
+        let rows = self.bounded(q.fetch_one::<u64>()).await?;
+        if rows > 0 {
+            let q = self
+                .client
+                .query(&format!("ALTER TABLE ticks DELETE WHERE {filter}"))
+                .bind(epoch)
+                .bind(end_seq)
+                .bind(epoch);
+            self.bounded(q.execute()).await?;
+        }
+        Ok(rows)
+    }
+
+    /// Rows and distinct sequences stored for `epoch` in `first..end`.
+    pub async fn count_range(&self, epoch: u64, first: u64, end: u64) -> Result<(u64, u64)> {
+        let q = self
+            .client
+            .query("SELECT count(), uniqExact(seq) FROM ticks WHERE epoch = ? AND seq >= ? AND seq < ?")
+            .bind(epoch)
+            .bind(first)
+            .bind(end);
+        self.bounded(q.fetch_one::<(u64, u64)>()).await
+    }
+
+    /// Deletes the rows of `epoch` in `first..end` (rows inserted later are not affected: a mutation
+    /// applies to the parts that exist when it is issued).
+    pub async fn delete_range(&self, epoch: u64, first: u64, end: u64) -> Result<()> {
+        let q = self
+            .client
+            .query("ALTER TABLE ticks DELETE WHERE epoch = ? AND seq >= ? AND seq < ?")
+            .bind(epoch)
+            .bind(first)
+            .bind(end);
+        self.bounded(q.execute()).await
+    }
+
     pub async fn newest_tick_ns(&self) -> Result<Option<u64>> {
         let q = self.client.query("SELECT count(), max(ts_ns) FROM ticks");
         let (count, max) = self.bounded(q.fetch_one::<(u64, u64)>()).await?;
@@ -216,14 +291,21 @@ impl Store {
     }
 
     /// Stored ticks of `epoch` at or after `from_ns`, in ring order (duplicates adjacent).
-    pub fn ticks_of_epoch(&self, epoch: u64, from_ns: u64) -> Result<RowCursor<StoredTick>> {
+    /// Stored ticks of `epoch` from `from_ns` on with a sequence below `below`, in sequence order.
+    pub fn ticks_of_epoch(
+        &self,
+        epoch: u64,
+        from_ns: u64,
+        below: u64,
+    ) -> Result<RowCursor<StoredTick>> {
         self.client
             .query(&format!(
-                "SELECT {} FROM ticks WHERE epoch = ? AND ts_ns >= ? ORDER BY seq",
+                "SELECT {} FROM ticks WHERE epoch = ? AND ts_ns >= ? AND seq < ? ORDER BY seq",
                 StoredTick::COLUMNS
             ))
             .bind(epoch)
             .bind(from_ns)
+            .bind(below)
             .fetch::<StoredTick>()
     }
 

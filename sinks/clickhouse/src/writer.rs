@@ -1,36 +1,34 @@
-//! The writer process: attach to the ring as a gating consumer, accumulate an uncommitted batch (records
-//! copied as they are read), hand it to ClickHouse in the background (candle tables and latest prices
-//! concurrently, then ticks) while reading the next batch behind it, and commit the ring cursor over a
-//! batch's records only once ClickHouse acknowledged all of its inserts. One flush is in flight at a time.
+//! The writer process: reads the [`TickStream`] from where the store ends, accumulates a batch (ticks,
+//! candles, latest prices), hands it to ClickHouse in the background (see `flush.rs`) while reading the
+//! next one behind it, one flush in flight at a time.
 //!
-//! Why nothing is lost: the cursor moves only after the acknowledgement, so whatever a crash interrupts is
-//! read again. Why nothing is duplicated: on start the writer asks ClickHouse for the highest stored
-//! sequence of the ring's epoch and skips records below it; rows written twice anyway (an insert that
-//! landed but whose answer was lost) carry the same key in a ReplacingMergeTree (see `schema.rs`).
+//! Why nothing is lost: the writer never holds the producer back (it is not a gating consumer); whatever it
+//! has not stored yet is in the journal, and after any stop it resumes from the store's progress row.
+//! Why nothing is stored twice: the resume point is the last acknowledged flush, rows a crash left beyond
+//! it are deleted on start, and a retried insert first checks whether it had landed (`flush.rs`).
 
-use crate::backoff::Backoff;
-use crate::config::ClickhouseConfig;
+use crate::config::{ClickhouseConfig, ConfigError};
 use crate::error::SinkError;
-use crate::failure::FailureKind;
-use crate::instruments::Instruments;
+use crate::flush::{write_job, Done, InFlight, Target};
 use crate::pending::{FlushJob, Pending};
 use crate::recovery;
+use crate::retry::{Next, Retry};
 use crate::schema::{self, TableSpec};
 use crate::stats::WriterStats;
 use crate::store::Store;
 use clickhouse::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tickring_engine::candles::{CandleAggregator, CandleEvent, Interval, SkipReason};
-use tickring_engine::{InstrumentEntry, Tick};
-use tickring_ipc::{
-    Consumer, ConsumerOptions, ConsumerPolicy, GapCause, Read, RingConfig, RingError, StartAt,
-};
+use tickring_engine::Tick;
+use tickring_ipc::RingConfig;
+use tickring_journal::JournalConfig;
+use tickring_sink_core::{Event, Instruments, Names, Position, Start, StreamConfig, TickStream};
 
-/// How long the loop sleeps when the ring has nothing new.
-const IDLE_SLEEP: Duration = Duration::from_millis(1);
-/// How often the counters are logged.
+/// How long one wait for new ticks lasts.
+const WAIT: Duration = Duration::from_millis(5);
+/// How often the counters are logged (at debug level: `up` keeps its terminal quiet).
 const STATS_EVERY: Duration = Duration::from_secs(10);
 
 /// Why [`Writer::run`] returned.
@@ -42,36 +40,26 @@ pub enum Exit {
     Stopped,
 }
 
-type TickConsumer = Consumer<Tick, InstrumentEntry>;
-
 #[derive(Debug)]
 pub struct Writer {
     cfg: ClickhouseConfig,
-    ring: RingConfig,
+    source: StreamConfig,
     store: Store,
     tables: Vec<TableSpec>,
-    intervals: Arc<[Interval]>,
+    target: Target,
     rt: tokio::runtime::Runtime,
     shutdown: Arc<AtomicBool>,
+    retry: Retry,
     agg: CandleAggregator,
-    instruments: Instruments,
     pending: Pending,
-    /// The flush being written, and the ring records of an acknowledged one still to commit.
     inflight: Option<InFlight>,
-    to_commit: Option<(u64, usize)>,
     /// The tick buffer of the last acknowledged flush, for the next one.
     spare: Vec<(u64, Tick)>,
     stats: WriterStats,
     /// A copy of `stats` for other threads (the metrics endpoint), refreshed after each acknowledged flush.
-    shared_stats: Option<Arc<std::sync::Mutex<WriterStats>>>,
-    backoff: Backoff,
-    /// (epoch, end): records of `epoch` below `end` are already stored.
-    stored: Option<(u64, u64)>,
+    shared_stats: Option<Arc<Mutex<WriterStats>>>,
     last_rev: u64,
-    /// The candle clock: the newest event time read, plus the wall time since a record was last read.
-    max_event_ns: u64,
-    last_read: Instant,
-    last_clock: Instant,
+    last_flush: Instant,
     last_stats: Instant,
 }
 
@@ -80,24 +68,12 @@ impl Writer {
     /// An invalid setting (naming the key), or no async runtime.
     pub fn new(
         ring: &RingConfig,
+        journal: &JournalConfig,
         cfg: ClickhouseConfig,
         password: &str,
     ) -> Result<Self, SinkError> {
         cfg.validate()?;
         ring.validate()?;
-        if cfg.max_rows as u64 > ring.capacity / 2 {
-            return Err(crate::config::ConfigError {
-                key: "max_rows",
-                message: format!(
-                    "{} is more than half of ring.capacity ({}): the producer would stall while a batch fills",
-                    cfg.max_rows, ring.capacity
-                ),
-            }
-            .into());
-        }
-        let mut ring = ring.clone();
-        // Uncommitted in the ring: the batch in flight and the one being read behind it.
-        ring.max_batch = cfg.max_rows.saturating_mul(2);
         let mut intervals: Vec<Interval> = cfg.candle_series.iter().map(|s| s.interval).collect();
         intervals.sort();
         intervals.dedup();
@@ -107,34 +83,38 @@ impl Writer {
             .enable_all()
             .build()
             .map_err(SinkError::Runtime)?;
-        let agg = CandleAggregator::new(cfg.candle_config()).map_err(|e| {
-            crate::config::ConfigError { key: "candle_series", message: e.to_string() }
-        })?;
+        let store = Store::new(&cfg, password);
+        let shutdown = Arc::new(AtomicBool::new(false));
         Ok(Self {
-            store: Store::new(&cfg, password),
+            source: StreamConfig {
+                ring: ring.clone(),
+                journal: journal.clone(),
+                consumer: cfg.consumer.clone(),
+                max_batch: ring.max_batch,
+            },
+            target: Target {
+                store: store.clone(),
+                intervals: intervals.clone().into(),
+                consumer: Arc::from(cfg.consumer.as_str()),
+            },
+            store,
             tables: schema::all_tables(&intervals),
-            intervals: intervals.into(),
-            backoff: Backoff::new(
+            retry: Retry::new(
                 Duration::from_millis(cfg.retry_min_ms),
                 Duration::from_millis(cfg.retry_max_ms),
+                Arc::clone(&shutdown),
             ),
+            agg: new_aggregator(&cfg)?,
             cfg,
-            ring,
             rt,
-            shutdown: Arc::new(AtomicBool::new(false)),
-            agg,
-            instruments: Instruments::default(),
+            shutdown,
             pending: Pending::default(),
             inflight: None,
-            to_commit: None,
             spare: Vec::new(),
             stats: WriterStats::default(),
             shared_stats: None,
-            stored: None,
             last_rev: 0,
-            max_event_ns: 0,
-            last_read: Instant::now(),
-            last_clock: Instant::now(),
+            last_flush: Instant::now(),
             last_stats: Instant::now(),
         })
     }
@@ -149,19 +129,7 @@ impl Writer {
     /// # Errors
     /// The handlers cannot be installed.
     pub fn stop_on_signals(&self) -> Result<(), SinkError> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let _guard = self.rt.enter();
-        let mut term = signal(SignalKind::terminate()).map_err(SinkError::Runtime)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(SinkError::Runtime)?;
-        let flag = Arc::clone(&self.shutdown);
-        self.rt.spawn(async move {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM: flushing and stopping"),
-                _ = int.recv() => tracing::info!("SIGINT: flushing and stopping"),
-            }
-            flag.store(true, Ordering::Relaxed);
-        });
-        Ok(())
+        crate::signals::stop_on_signals(&self.rt, Arc::clone(&self.shutdown))
     }
 
     pub fn stats(&self) -> &WriterStats {
@@ -169,7 +137,7 @@ impl Writer {
     }
 
     /// Keeps `shared` equal to [`Writer::stats`] as of the last acknowledged flush or retry.
-    pub fn share_stats(&mut self, shared: Arc<std::sync::Mutex<WriterStats>>) {
+    pub fn share_stats(&mut self, shared: Arc<Mutex<WriterStats>>) {
         self.shared_stats = Some(shared);
     }
 
@@ -190,247 +158,161 @@ impl Writer {
     /// Runs until the producer closes the ring or a stop is requested.
     ///
     /// # Errors
-    /// An incompatible table, a ring that cannot be read, or a stop requested while ClickHouse was failing
-    /// (the cursor then stays where ClickHouse last acknowledged).
+    /// An incompatible table, a permanent ClickHouse error, a journal or ring that cannot be read, or a stop
+    /// requested while ClickHouse was failing (nothing unacknowledged counts as stored).
     pub fn run(&mut self) -> Result<Exit, SinkError> {
-        self.prepare_schema()?;
-        let Some(mut consumer) = self.attach()? else { return Ok(Exit::Stopped) };
-        let epoch = consumer.epoch();
-        if !self.recover()? || !self.load_stored_end(epoch)? {
-            return Ok(Exit::Stopped);
+        let Some(()) = self.prepare_schema()? else { return Ok(Exit::Stopped) };
+        let Some(resume) = self.resume_point()? else { return Ok(Exit::Stopped) };
+        let start = match resume {
+            Some((epoch, seq)) => Start::At(Position { epoch, seq }),
+            None => Start::Oldest,
+        };
+        let mut stream = TickStream::new(self.source.clone(), start);
+        if let Some(resume) = resume {
+            let Some(()) = self.recover(resume, stream.instruments_mut())? else {
+                return Ok(Exit::Stopped);
+            };
         }
         tracing::info!(
-            ring = %self.ring.name, consumer = %self.cfg.consumer, epoch, cursor = consumer.cursor(),
-            already_stored_below = self.stored.map_or(0, |s| s.1), database = %self.store.database(),
-            "writing ticks, candles and latest prices to ClickHouse"
+            ring = %self.source.ring.name, consumer = %self.cfg.consumer, resume = ?resume,
+            database = %self.store.database(), "writing ticks, candles and latest prices to ClickHouse"
         );
-        let exit = self.run_loop(&mut consumer);
+        let exit = self.run_loop(&mut stream);
         tracing::info!(stats = %self.stats, "writer stopped");
         exit
     }
 
-    /// Creates or checks the tables, retrying while ClickHouse is unreachable.
-    fn prepare_schema(&mut self) -> Result<(), SinkError> {
-        loop {
-            let store = self.store.clone();
-            let tables = self.tables.clone();
-            match self.rt.block_on(async move { store.ensure_schema(&tables).await }) {
-                Ok(checked) => return checked,
-                Err(e) => {
-                    if !self.failed("creating the schema", &e)? {
-                        return Err(SinkError::StoppedDuringOutage { last_error: e.to_string() });
-                    }
-                }
-            }
-        }
+    /// Runs `op` on the runtime through the retry loop; `None` when stopped meanwhile.
+    fn block_on_retry<T, F>(
+        &mut self,
+        what: &str,
+        op: impl Fn(Store) -> F,
+    ) -> Result<Option<T>, SinkError>
+    where
+        F: std::future::Future<Output = clickhouse::error::Result<T>>,
+    {
+        let (rt, store) = (&self.rt, &self.store);
+        let result = self.retry.run(what, &mut self.stats, || rt.block_on(op(store.clone())));
+        self.publish_stats();
+        result
     }
 
-    fn attach(&mut self) -> Result<Option<TickConsumer>, SinkError> {
-        let opts = ConsumerOptions {
-            name: self.cfg.consumer.clone(),
-            policy: ConsumerPolicy::Gating,
-            start: StartAt::Oldest,
+    /// Creates or checks the tables.
+    fn prepare_schema(&mut self) -> Result<Option<()>, SinkError> {
+        let tables = self.tables.clone();
+        let checked = self.block_on_retry("creating the schema", |store| {
+            let tables = tables.clone();
+            async move { store.ensure_schema(&tables).await }
+        })?;
+        checked.map(|c| c.map(Some)).unwrap_or(Ok(None))
+    }
+
+    /// Where the store ends, with rows a crash left beyond it deleted. `Some(None)`: an empty store.
+    #[allow(clippy::type_complexity)]
+    fn resume_point(&mut self) -> Result<Option<Option<(u64, u64)>>, SinkError> {
+        let consumer = self.cfg.consumer.clone();
+        let Some(point) = self.block_on_retry("reading the resume point", |store| {
+            let consumer = consumer.clone();
+            async move { store.resume_point(&consumer).await }
+        })?
+        else {
+            return Ok(None);
         };
-        let mut waited = false;
-        loop {
-            match Consumer::attach(&self.ring, opts.clone()) {
-                Ok(c) => return Ok(Some(c)),
-                Err(RingError::NotFound { path } | RingError::NotReady { path }) => {
-                    if !waited {
-                        tracing::info!(path = %path.display(), "waiting for the producer to create the ring");
-                        waited = true;
-                    }
-                    if self.stopping() {
-                        return Ok(None);
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let Some((epoch, seq)) = point else { return Ok(Some(None)) };
+        let Some(removed) = self.block_on_retry("removing unacknowledged rows", |store| async move {
+            store.remove_unacknowledged(epoch, seq).await
+        })?
+        else {
+            return Ok(None);
+        };
+        if removed > 0 {
+            tracing::warn!(epoch, seq, rows = removed, "deleted tick rows a crash left beyond the last acknowledged flush; they are written again from the journal");
         }
+        Ok(Some(point))
     }
 
-    /// Rebuilds candle state from stored ticks (see `recovery.rs`). `false` when stopped meanwhile.
-    fn recover(&mut self) -> Result<bool, SinkError> {
+    /// Rebuilds candle state from stored ticks (see `recovery.rs`). `None` when stopped meanwhile.
+    fn recover(
+        &mut self,
+        resume: (u64, u64),
+        instruments: &mut Instruments,
+    ) -> Result<Option<()>, SinkError> {
         let window_ns = self.cfg.recovery_window_s.saturating_mul(1_000_000_000);
         loop {
-            let mut agg = CandleAggregator::new(self.cfg.candle_config()).map_err(|e| {
-                crate::config::ConfigError { key: "candle_series", message: e.to_string() }
-            })?;
-            let mut instruments = Instruments::default();
+            let mut agg = new_aggregator(&self.cfg)?;
+            let mut ids = instruments.clone();
             let started = Instant::now();
             let store = self.store.clone();
-            let fed =
-                self.rt.block_on(recovery::recover(&store, window_ns, &mut instruments, &mut agg));
+            let fed = self.rt.block_on(recovery::recover(&store, window_ns, resume, &mut ids, &mut agg));
             match fed {
                 Ok(fed) => {
                     if fed > 0 {
-                        tracing::info!(
-                            ticks = fed,
-                            buckets = agg.buckets_held(),
-                            ms = started.elapsed().as_millis() as u64,
-                            "candle state rebuilt from stored ticks"
-                        );
+                        tracing::info!(ticks = fed, buckets = agg.buckets_held(), ms = started.elapsed().as_millis() as u64, "candle state rebuilt from stored ticks");
                     }
                     self.stats.recovered_ticks = fed;
                     self.agg = agg;
-                    self.instruments = instruments;
-                    return Ok(true);
+                    *instruments = ids;
+                    return Ok(Some(()));
                 }
-                Err(e) => {
-                    if !self.failed("rebuilding candle state", &e)? {
-                        return Ok(false);
-                    }
-                }
+                Err(e) => match self.retry.failed("rebuilding candle state", &e, &mut self.stats)? {
+                    Next::Again => {}
+                    Next::Stopped => return Ok(None),
+                },
             }
         }
     }
 
-    /// Asks how much of `epoch` is stored. `false` when stopped meanwhile.
-    fn load_stored_end(&mut self, epoch: u64) -> Result<bool, SinkError> {
+    fn run_loop(&mut self, stream: &mut TickStream) -> Result<Exit, SinkError> {
         loop {
-            let store = self.store.clone();
-            match self.rt.block_on(async move { store.stored_end(epoch).await }) {
-                Ok(end) => {
-                    self.stored = Some((epoch, end));
-                    return Ok(true);
-                }
-                Err(e) => {
-                    if !self.failed("reading the stored sequence", &e)? {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Logs and counts a failure, then sleeps the backoff. `Ok(false)` when a stop was requested.
-    fn failed(&mut self, what: &str, error: &clickhouse::error::Error) -> Result<bool, SinkError> {
-        let kind = FailureKind::of(error);
-        self.stats.failed(kind);
-        let delay = self.backoff.next_delay();
-        tracing::warn!(
-            failure = %kind, attempt = self.backoff.failures(), retry_in_ms = delay.as_millis() as u64,
-            pending_ticks = self.pending.rows(), "ClickHouse failed {what}: {} ({error}); retrying, ring cursor held",
-            kind.hint()
-        );
-        let until = Instant::now() + delay;
-        while Instant::now() < until {
-            if self.stopping() {
-                return Ok(false);
-            }
-            std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
-        }
-        self.stats.retries += 1;
-        self.publish_stats();
-        Ok(true)
-    }
-
-    fn run_loop(&mut self, consumer: &mut TickConsumer) -> Result<Exit, SinkError> {
-        let mut drained = false;
-        loop {
-            if consumer.entries().len() > self.instruments.known() {
-                self.instruments.sync(consumer.entries());
-            }
             if self.inflight.as_ref().is_some_and(|f| f.handle.is_finished()) {
                 self.wait_inflight()?;
             }
-            let epoch = consumer.epoch();
-            if self.stopping() && self.to_commit.is_none() {
-                // Finish the flush in flight, write what was read, commit, stop.
-                if self.inflight.is_some() {
-                    self.wait_inflight()?;
-                    continue;
-                }
-                if !drained {
-                    drained = true;
-                    self.start_flush(epoch);
-                    continue;
-                }
+            if self.stopping() {
+                // Finish the flush in flight, write what was read, stop.
+                self.wait_inflight()?;
+                self.start_flush(stream.instruments().names(), stream.clock().now_ns());
+                self.wait_inflight()?;
                 return Ok(Exit::Stopped);
             }
-            match consumer.poll()? {
-                Read::Batch(batch) => {
-                    let first = batch.first_seq();
-                    if let Some((seq, n)) = self.to_commit.take() {
-                        // The cursor moves over exactly the records ClickHouse acknowledged.
-                        if seq == first {
-                            if let Err(e) = batch.commit_first(n) {
-                                self.stats.overwritten += 1;
-                                tracing::error!(error = %e, "ring records were overwritten while being written; rows from that batch may be wrong in ClickHouse");
-                            }
-                        }
-                        continue;
-                    }
-                    let records = batch.records();
-                    let view = records.len();
-                    // Records before `start` are in the flush in flight or already processed.
-                    let offset = self.inflight.as_ref().map_or(0, |f| f.job.records);
-                    if self.pending.done == 0 {
-                        self.pending.first_seq = first + offset as u64;
-                    }
-                    let start = offset + self.pending.done;
-                    let room = self.cfg.max_rows.saturating_sub(self.pending.done);
-                    let new = records.get(start..).unwrap_or(&[]);
-                    let new = &new[..new.len().min(room)];
-                    let wanted = new.len();
-                    let processed = self.process(epoch, first + start as u64, new);
-                    self.pending.done += processed;
-                    if processed < wanted {
-                        // A tick of an instrument this writer has not seen in the directory yet.
-                        self.instruments.sync(consumer.entries());
-                        continue;
-                    }
-                    if processed == 0 {
-                        // Nothing new in view: the view ends (ring end, batch limit) although more exists?
-                        self.pending.capped = consumer.published() > first + view as u64;
-                    }
+            match stream.next(WAIT)? {
+                Event::Ticks { epoch, first_seq, ticks, instruments } => {
+                    self.process(epoch, first_seq, ticks, instruments);
                     if self.due() {
+                        let names = instruments.names();
+                        let now = stream.clock().now_ns();
                         if self.inflight.is_some() {
-                            // Flushes are sequential: the next starts once the previous is acknowledged.
                             self.wait_inflight()?;
-                        } else {
-                            self.start_flush(epoch);
                         }
-                    } else if processed == 0 {
-                        std::thread::sleep(IDLE_SLEEP);
+                        self.start_flush(names, now);
                     }
                 }
-                Read::Empty => {
+                Event::NewEpoch { epoch, previous } => {
+                    // A flush holds one epoch: write the old one's ticks first.
+                    if !self.pending.ticks.is_empty() {
+                        self.wait_inflight()?;
+                        self.start_flush(stream.instruments().names(), stream.clock().now_ns());
+                        self.wait_inflight()?;
+                    }
+                    tracing::info!(epoch, ?previous, from = stream.reading_from().as_str(), "writing epoch");
+                    self.pending.epoch = epoch;
+                }
+                Event::Gap(gap) => {
+                    self.stats.ring_missed += gap.count();
+                    tracing::error!(cause = gap.cause.as_str(), epoch = gap.epoch, from = gap.from, to = gap.to, "ticks lost before this writer stored them");
+                }
+                Event::Idle => {
                     if self.inflight.is_none()
-                        && (self.due() || self.last_clock.elapsed() >= self.cfg.flush_interval())
+                        && (self.due() || self.last_flush.elapsed() >= self.cfg.flush_interval())
                     {
-                        self.start_flush(epoch);
-                    } else {
-                        std::thread::sleep(IDLE_SLEEP);
+                        self.start_flush(stream.instruments().names(), stream.clock().now_ns());
                     }
                 }
-                Read::Gap(gap) => {
-                    if let GapCause::NewEpoch { old, new } = gap.cause {
-                        tracing::info!(
-                            old_epoch = old,
-                            epoch = new,
-                            "producer restarted; following its new ring"
-                        );
-                        self.instruments.reset_ring();
-                        if !self.load_stored_end(new)? {
-                            return Ok(Exit::Stopped);
-                        }
-                    }
-                    if gap.missed > 0 {
-                        self.stats.ring_missed += gap.missed;
-                        tracing::error!(cause = ?gap.cause, missed = gap.missed, resume_at = gap.resume_at,
-                            "the ring lost records before this writer read them (was it stopped longer than ring.heartbeat_timeout_ms while the ring filled?)");
-                        // The records of the batch being accumulated are gone from the ring.
-                        self.pending.drop_records();
-                    }
-                }
-                Read::Closed => {
+                Event::Closed => {
                     self.wait_inflight()?;
                     self.agg.close_all(&mut |e| {
                         collect(e, &mut self.pending, &mut self.stats, &mut self.last_rev);
                     });
-                    self.start_flush(epoch);
+                    self.start_flush(stream.instruments().names(), None);
                     self.wait_inflight()?;
                     tracing::info!("producer closed the ring and everything is stored");
                     return Ok(Exit::ProducerClosed);
@@ -438,86 +320,62 @@ impl Writer {
             }
             if self.last_stats.elapsed() >= STATS_EVERY {
                 self.last_stats = Instant::now();
-                tracing::info!(stats = %self.stats, "clickhouse writer");
+                tracing::debug!(stats = %self.stats, lag = stream.lag(), from = stream.reading_from().as_str(), "clickhouse writer");
             }
         }
     }
 
-    /// Feeds records `first..` to the aggregator and the latest prices and copies them into the pending
-    /// batch; stops at a tick whose instrument is not in the directory copy yet. Returns how many were
-    /// processed.
-    fn process(&mut self, epoch: u64, first: u64, records: &[Tick]) -> usize {
-        let skip_below = match self.stored {
-            Some((e, end)) if e == epoch => end,
-            _ => 0,
-        };
-        for (i, (seq, tick)) in (first..).zip(records).enumerate() {
-            if seq < skip_below {
-                self.stats.already_stored += 1;
-                self.stats.ticks_read += 1;
-                continue;
-            }
-            let Some(id) = self.instruments.of_ring(tick.instrument_id) else { return i };
-            let (symbol, mic) = self.instruments.name(id);
+    /// Feeds the ticks (sink ids already) to the aggregator and the latest prices and copies them into the
+    /// pending batch.
+    fn process(&mut self, epoch: u64, first_seq: u64, ticks: &[Tick], instruments: &Instruments) {
+        self.pending.epoch = epoch;
+        for (seq, tick) in (first_seq..).zip(ticks) {
+            let (symbol, mic) = instruments.name(tick.instrument_id);
             self.pending.bytes += crate::rows::TickRow::wire_bytes(symbol, mic);
             self.pending.mark();
-            self.stats.ticks_read += 1;
-            self.max_event_ns = self.max_event_ns.max(tick.ts_event_ns);
-            let mut t = *tick;
-            t.instrument_id = id;
-            self.pending.ticks.push((seq, t));
-            self.pending.offer_latest(id, epoch, seq, &t);
+            self.pending.ticks.push((seq, *tick));
+            self.pending.offer_latest(tick.instrument_id, epoch, seq, tick);
             let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
-            self.agg.on_tick(seq, &t, &mut |e| collect(e, pending, stats, rev));
+            self.agg.on_tick(seq, tick, &mut |e| collect(e, pending, stats, rev));
         }
-        if !records.is_empty() {
-            self.last_read = Instant::now();
-        }
-        records.len()
+        self.stats.ticks_read += ticks.len() as u64;
+        self.pending.end_seq = Some(first_seq + ticks.len() as u64);
     }
 
     fn due(&self) -> bool {
         let p = &self.pending;
-        p.done >= self.cfg.max_rows
+        p.rows() >= self.cfg.max_rows
             || p.bytes >= self.cfg.max_bytes
-            || p.capped
             || p.since.is_some_and(|t| t.elapsed() >= self.cfg.flush_interval())
     }
 
-    /// Closes candles the clock passed, then hands the pending batch (ticks, candles, latest prices and the
-    /// ring records they came from) to ClickHouse in the background. At most one flush is in flight.
-    fn start_flush(&mut self, epoch: u64) {
+    /// Closes candles the feed clock passed, then hands the pending batch to ClickHouse in the background.
+    /// At most one flush is in flight.
+    fn start_flush(&mut self, names: Arc<Names>, feed_now_ns: Option<u64>) {
         // Feed time, not wall time: a writer catching up after an outage, or a replay of an old day, closes
-        // buckets as the ticks' own time passes; when the feed goes quiet the clock runs on with the wall.
-        let quiet = u64::try_from(self.last_read.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let now = self.max_event_ns.saturating_add(quiet);
-        self.last_clock = Instant::now();
-        let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
-        self.agg.on_clock(now, &mut |e| collect(e, pending, stats, rev));
-        if self.pending.is_empty() && self.pending.done == 0 {
-            self.pending.capped = false;
+        // buckets as the ticks' own time passes.
+        self.last_flush = Instant::now();
+        if let Some(now) = feed_now_ns {
+            let (pending, stats, rev) = (&mut self.pending, &mut self.stats, &mut self.last_rev);
+            self.agg.on_clock(now, &mut |e| collect(e, pending, stats, rev));
+        }
+        if self.pending.is_empty() && self.pending.end_seq.is_none() {
             return;
         }
         let spare = std::mem::take(&mut self.spare);
-        let job = Arc::new(self.pending.take_job(epoch, self.instruments.names(), spare));
+        let job = Arc::new(self.pending.take_job(names, spare));
         self.spawn(job, Done::default());
     }
 
     fn spawn(&mut self, job: Arc<FlushJob>, done: Done) {
-        let handle = self.rt.spawn(write_job(
-            self.store.clone(),
-            Arc::clone(&self.intervals),
-            Arc::clone(&job),
-            done,
-        ));
+        let handle = self.rt.spawn(write_job(self.target.clone(), Arc::clone(&job), done));
         self.inflight = Some(InFlight { job, started: Instant::now(), handle });
     }
 
-    /// Waits until ClickHouse acknowledged the flush in flight, retrying what failed with backoff; its ring
-    /// records are committed by the next poll.
+    /// Waits until ClickHouse acknowledged the flush in flight, retrying what failed.
     ///
     /// # Errors
-    /// A stop was requested while ClickHouse was failing.
+    /// A permanent failure, or a stop requested while ClickHouse was failing.
     fn wait_inflight(&mut self) -> Result<(), SinkError> {
         while let Some(InFlight { job, started, mut handle }) = self.inflight.take() {
             let (done, result) = match self.rt.block_on(&mut handle) {
@@ -526,38 +384,27 @@ impl Writer {
             };
             match result {
                 Ok(()) => {
-                    if self.backoff.failures() > 0 {
-                        tracing::info!(
-                            failures = self.backoff.failures(),
-                            "ClickHouse acknowledged again; batch written"
-                        );
-                    }
-                    self.backoff.reset();
-                    tracing::debug!(
-                        ticks = done.ticks,
-                        candles = done.candles,
-                        latest = done.latest,
-                        ms = started.elapsed().as_millis() as u64,
-                        "flush acknowledged"
-                    );
+                    self.retry.succeeded();
+                    tracing::debug!(ticks = done.ticks, candles = done.candles, latest = done.latest, ms = started.elapsed().as_millis() as u64, "flush acknowledged");
                     self.stats.flushes += 1;
                     self.stats.ticks_written += done.ticks;
                     self.stats.candles_written += done.candles;
                     self.stats.latest_written += done.latest;
                     self.stats.candle_late_reemits = self.agg.stats().reemitted;
                     self.publish_stats();
-                    if job.records > 0 {
-                        self.to_commit = Some((job.first_seq, job.records));
-                    }
                     if let Ok(job) = Arc::try_unwrap(job) {
                         self.spare = job.ticks;
                     }
                 }
                 Err(e) => {
-                    if !self.failed("writing a batch", &e)? {
-                        return Err(SinkError::StoppedDuringOutage { last_error: e.to_string() });
+                    let next = self.retry.failed("writing a batch", &e, &mut self.stats);
+                    self.publish_stats();
+                    match next? {
+                        Next::Again => self.spawn(job, done),
+                        Next::Stopped => {
+                            return Err(SinkError::StoppedDuringOutage { last_error: e.to_string() })
+                        }
                     }
-                    self.spawn(job, done);
                 }
             }
         }
@@ -565,96 +412,9 @@ impl Writer {
     }
 }
 
-/// The flush ClickHouse is writing while the writer reads on.
-#[derive(Debug)]
-struct InFlight {
-    job: Arc<FlushJob>,
-    started: Instant,
-    handle: tokio::task::JoinHandle<(Done, clickhouse::error::Result<()>)>,
-}
-
-/// Which parts of a flush ClickHouse acknowledged (a retry redoes only the rest) and their row counts.
-#[derive(Debug, Default)]
-struct Done {
-    candle_tables: Vec<Interval>,
-    latest_done: bool,
-    ticks_done: bool,
-    candles: u64,
-    latest: u64,
-    ticks: u64,
-}
-
-enum Part {
-    Candles(Interval),
-    Latest,
-}
-
-/// Candle tables and latest prices concurrently, then, once all of them are acknowledged, the ticks: stored
-/// ticks imply their candles are stored, which is what recovery relies on.
-async fn write_job(
-    store: Store,
-    intervals: Arc<[Interval]>,
-    job: Arc<FlushJob>,
-    mut done: Done,
-) -> (Done, clickhouse::error::Result<()>) {
-    let mut set = tokio::task::JoinSet::new();
-    for &interval in intervals.iter() {
-        if done.candle_tables.contains(&interval) {
-            continue;
-        }
-        if job.candles_of(interval).next().is_none() {
-            done.candle_tables.push(interval);
-            continue;
-        }
-        let (store, job) = (store.clone(), Arc::clone(&job));
-        set.spawn(async move {
-            let written =
-                store.insert_candles(interval, job.candles_of(interval), &job.names).await;
-            (Part::Candles(interval), written)
-        });
-    }
-    if !done.latest_done {
-        if job.latest.is_empty() {
-            done.latest_done = true;
-        } else {
-            let (store, job) = (store.clone(), Arc::clone(&job));
-            set.spawn(
-                async move { (Part::Latest, store.insert_latest(&job.latest, &job.names).await) },
-            );
-        }
-    }
-    let mut failed = None;
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((Part::Candles(interval), Ok(n))) => {
-                done.candle_tables.push(interval);
-                done.candles += n;
-            }
-            Ok((Part::Latest, Ok(n))) => {
-                done.latest_done = true;
-                done.latest += n;
-            }
-            Ok((_, Err(e))) => {
-                failed.get_or_insert(e);
-            }
-            Err(e) => {
-                failed.get_or_insert(Error::Custom(format!("insert task failed: {e}")));
-            }
-        }
-    }
-    if let Some(e) = failed {
-        return (done, Err(e));
-    }
-    if !done.ticks_done {
-        if !job.ticks.is_empty() {
-            match store.insert_ticks(job.epoch, &job.ticks, &job.names).await {
-                Ok(n) => done.ticks += n,
-                Err(e) => return (done, Err(e)),
-            }
-        }
-        done.ticks_done = true;
-    }
-    (done, Ok(()))
+fn new_aggregator(cfg: &ClickhouseConfig) -> Result<CandleAggregator, SinkError> {
+    CandleAggregator::new(cfg.candle_config())
+        .map_err(|e| ConfigError { key: "candle_series", message: e.to_string() }.into())
 }
 
 fn collect(e: CandleEvent, pending: &mut Pending, stats: &mut WriterStats, last_rev: &mut u64) {
@@ -662,7 +422,7 @@ fn collect(e: CandleEvent, pending: &mut Pending, stats: &mut WriterStats, last_
         CandleEvent::Update(candle) => {
             // Last write wins in the candle tables: a revision above every earlier one of this process and,
             // being wall-clock nanoseconds, of any earlier run.
-            *last_rev = realtime_ns().max(*last_rev + 1);
+            *last_rev = tickring_ipc::clock::realtime_ns().max(*last_rev + 1);
             pending.candles.push((candle, *last_rev));
             pending.mark();
         }
@@ -675,10 +435,4 @@ fn collect(e: CandleEvent, pending: &mut Pending, stats: &mut WriterStats, last_
             SkipReason::NegativeSize => {}
         },
     }
-}
-
-fn realtime_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

@@ -31,7 +31,7 @@ fn ticks_candles_and_latest_prices_arrive_exactly() {
     let cfg = writer_config("tickring_test_e2e", 18123);
     let ticks = fixture_ticks(FixtureSpec::new(60_000));
     let mut producer = ring.producer();
-    let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
+    let mut writer = Writer::new(&ring.cfg, &Default::default(), cfg.clone(), "").unwrap();
     drop_database(&cfg);
     let store = Store::new(&cfg, "");
     let handle = std::thread::spawn(move || (writer.run(), writer.stats().clone()));
@@ -55,7 +55,7 @@ fn an_incompatible_table_is_refused_naming_it_and_its_columns() {
     server("start", 18123);
     let ring = TestRing::new("ch-incompat");
     let cfg = writer_config("tickring_test_incompat", 18123);
-    let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
+    let mut writer = Writer::new(&ring.cfg, &Default::default(), cfg.clone(), "").unwrap();
     drop_database(&cfg);
     let store = Store::new(&cfg, "");
     let client = store.server_client().clone();
@@ -92,7 +92,7 @@ fn a_clickhouse_outage_is_retried_and_the_ring_absorbs_it() {
     let cfg = writer_config("tickring_test_outage", PORT);
     let ticks = fixture_ticks(FixtureSpec::new(60_000));
     let mut producer = ring.producer();
-    let mut writer = Writer::new(&ring.cfg, cfg.clone(), "").unwrap();
+    let mut writer = Writer::new(&ring.cfg, &Default::default(), cfg.clone(), "").unwrap();
     drop_database(&cfg);
     let store = Store::new(&cfg, "");
     let handle = std::thread::spawn(move || (writer.run(), writer.stats().clone()));

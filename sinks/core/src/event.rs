@@ -1,6 +1,7 @@
 //! What a [`crate::TickStream`] yields.
 
 use std::path::PathBuf;
+use crate::instruments::Instruments;
 use tickring_engine::Tick;
 
 /// A sink's place: the next sequence to read in an epoch.
@@ -76,12 +77,9 @@ pub enum Event<'a> {
         epoch: u64,
         previous: Option<u64>,
     },
-    /// Consecutive ticks of `epoch` from `first_seq`, instrument ids as the producer numbered them.
-    Ticks {
-        epoch: u64,
-        first_seq: u64,
-        ticks: &'a [Tick],
-    },
+    /// Consecutive ticks of `epoch` from `first_seq`; their `instrument_id` is the sink id that
+    /// `instruments` names (stable across epochs).
+    Ticks { epoch: u64, first_seq: u64, ticks: &'a [Tick], instruments: &'a Instruments },
     Gap(StreamGap),
     /// Nothing new within the wait.
     Idle,

@@ -10,9 +10,11 @@
 mod clock;
 mod error;
 mod event;
+mod instruments;
 mod stream;
 
 pub use clock::FeedClock;
 pub use error::StreamError;
+pub use instruments::{Instruments, Names};
 pub use event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
 pub use stream::{Start, StreamConfig, TickStream};

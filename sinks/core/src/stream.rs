@@ -3,6 +3,7 @@
 use crate::clock::FeedClock;
 use crate::error::StreamError;
 use crate::event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
+use crate::instruments::Instruments;
 use std::time::{Duration, Instant};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{
@@ -53,6 +54,7 @@ pub struct TickStream {
     from: ReadingFrom,
     ticks: Vec<Tick>,
     clock: FeedClock,
+    instruments: Instruments,
     closed_reported: bool,
 }
 
@@ -70,6 +72,7 @@ impl TickStream {
             from: ReadingFrom::Journal,
             ticks: Vec::with_capacity(max_batch),
             clock: FeedClock::default(),
+            instruments: Instruments::default(),
             closed_reported: false,
         }
     }
@@ -96,22 +99,15 @@ impl TickStream {
         }
     }
 
-    /// Instrument `id` of the current epoch (symbol, exchange), from the ring's directory when reading the
-    /// ring, else from the journal's.
-    ///
-    /// # Errors
-    /// A damaged or foreign journal directory.
-    pub fn instrument(&mut self, id: u32) -> Result<Option<InstrumentEntry>, StreamError> {
-        let Some(pos) = self.pos else { return Ok(None) };
-        if let Some(ring) = self.ring.as_ref().filter(|r| r.epoch() == pos.epoch) {
-            if let Some(e) = ring.entries().get(id as usize) {
-                return Ok(Some(*e));
-            }
-        }
-        match self.journal_of(pos.epoch)? {
-            Some(j) => Ok(j.entry(id)?),
-            None => Ok(None),
-        }
+    /// Sink ids -> (symbol, MIC) for every instrument seen; ticks handed out carry these ids.
+    pub fn instruments(&self) -> &Instruments {
+        &self.instruments
+    }
+
+    /// For a sink that knows instruments before reading (e.g. from its store): ids it assigns here are
+    /// the ones the stream's ticks will carry.
+    pub fn instruments_mut(&mut self) -> &mut Instruments {
+        &mut self.instruments
     }
 
     /// The next event, waiting up to `wait` for one.
@@ -219,6 +215,9 @@ impl TickStream {
 
     /// Starts reading `pos`: from the ring if it holds it, else from the journal.
     fn enter(&mut self, pos: Position) -> Result<(), StreamError> {
+        if self.pos.is_none_or(|p| p.epoch != pos.epoch) {
+            self.instruments.reset_ring();
+        }
         self.pos = Some(pos);
         self.closed_reported = false;
         if self.journal.as_ref().is_some_and(|j| j.epoch() != pos.epoch) {
@@ -272,7 +271,7 @@ impl TickStream {
                 self.ticks.extend_from_slice(batch.records());
                 // A non-gating batch is a validated copy: its commit cannot fail.
                 let _ = batch.commit();
-                Ok(self.ticks_event(pos))
+                self.ticks_event(pos)
             }
             Read::Gap(gap) => match gap.cause {
                 GapCause::NewEpoch { old, new } => {
@@ -335,7 +334,7 @@ impl TickStream {
             ReadOutcome::Records { first_seq, records } => {
                 self.ticks.clear();
                 self.ticks.extend_from_slice(records);
-                Ok(self.ticks_event(Position { epoch: pos.epoch, seq: first_seq }))
+                self.ticks_event(Position { epoch: pos.epoch, seq: first_seq })
             }
             ReadOutcome::Gap { from, to, cause } => {
                 self.pos = Some(Position { epoch: pos.epoch, seq: to });
@@ -427,11 +426,51 @@ impl TickStream {
         Ok(Event::NewEpoch { epoch, previous: Some(previous) })
     }
 
-    fn ticks_event(&mut self, at: Position) -> Event<'_> {
+    fn ticks_event(&mut self, at: Position) -> Result<Event<'_>, StreamError> {
         self.pos = Some(Position { epoch: at.epoch, seq: at.seq + self.ticks.len() as u64 });
         if let Some(newest) = self.ticks.iter().map(|t| t.ts_event_ns).max() {
             self.clock.observe(newest);
         }
-        Event::Ticks { epoch: at.epoch, first_seq: at.seq, ticks: &self.ticks }
+        self.resolve_instruments(at.epoch)?;
+        Ok(Event::Ticks {
+            epoch: at.epoch,
+            first_seq: at.seq,
+            ticks: &self.ticks,
+            instruments: &self.instruments,
+        })
+    }
+
+    /// Rewrites the batch's directory indexes of `epoch` to sink ids. A directory entry is written before
+    /// any tick that names it, so a miss means the copy here is stale: read the directory again.
+    fn resolve_instruments(&mut self, epoch: u64) -> Result<(), StreamError> {
+        let max = self.ticks.iter().map(|t| t.instrument_id).max().unwrap_or(0);
+        if self.ticks.is_empty() || (max as usize) < self.instruments.known() {
+            return self.rewrite(epoch);
+        }
+        if let Some(ring) = self.ring.as_ref().filter(|r| r.epoch() == epoch) {
+            self.instruments.sync(ring.entries());
+        }
+        if (max as usize) >= self.instruments.known() {
+            if let Some(journal) = self.journal_of(epoch)? {
+                let entries = journal.entries()?.to_vec();
+                self.instruments.sync(&entries);
+            }
+        }
+        self.rewrite(epoch)
+    }
+
+    fn rewrite(&mut self, epoch: u64) -> Result<(), StreamError> {
+        for t in &mut self.ticks {
+            t.instrument_id = match self.instruments.of_ring(t.instrument_id) {
+                Some(id) => id,
+                None => {
+                    // Damage, not a race: keep the tick under a name that says so.
+                    let name = format!("?{epoch}:{}", t.instrument_id);
+                    tracing::error!(epoch, id = t.instrument_id, "tick names an instrument missing from the directory");
+                    self.instruments.intern(&name, tickring_engine::Exchange::Unknown)
+                }
+            };
+        }
+        Ok(())
     }
 }

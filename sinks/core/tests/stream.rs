@@ -1,7 +1,7 @@
 //! TickStream against a real ring and a real journal: joins, catch-up, lapping, takeover.
 
 use std::time::Duration;
-use tickring_engine::{InstrumentEntry, Tick};
+use tickring_engine::{Exchange, InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingConfig};
 use tickring_journal::{FsyncPolicy, JournalConfig, JournalWriter};
 use tickring_sink_core::{Event, Position, ReadingFrom, Start, StreamConfig, TickStream};
@@ -9,20 +9,29 @@ use tickring_sink_core::{Event, Position, ReadingFrom, Start, StreamConfig, Tick
 struct Feed {
     producer: Producer<Tick, InstrumentEntry>,
     journal: JournalWriter<Tick, InstrumentEntry>,
+    /// Directory index of AAPL.O in this epoch.
+    aapl: u32,
 }
 
 impl Feed {
-    fn start(cfg: &StreamConfig) -> Self {
-        let producer = Producer::create(&cfg.ring).expect("producer");
-        let journal =
+    /// A producer whose directory holds `symbols` (in that order); every tick is on AAPL.O.
+    fn start(cfg: &StreamConfig, symbols: &[(&str, Exchange)]) -> Self {
+        let mut producer = Producer::create(&cfg.ring).expect("producer");
+        let mut journal =
             JournalWriter::open(&cfg.journal, &cfg.ring.name, producer.epoch()).expect("journal");
-        Self { producer, journal }
+        for (sym, ex) in symbols {
+            let entry = InstrumentEntry::new(sym, *ex).expect("entry");
+            let index = producer.push_entry(&entry).expect("directory");
+            journal.push_entry(index, &entry).expect("journal directory");
+        }
+        let aapl = symbols.iter().position(|(s, _)| *s == "AAPL.O").expect("AAPL.O") as u32;
+        Self { producer, journal, aapl }
     }
 
     /// Publishes ticks numbered by their sequence, journal first as ingest does.
     fn publish(&mut self, n: u64) {
         let first = self.producer.head();
-        let batch: Vec<Tick> = (first..first + n).map(tick).collect();
+        let batch: Vec<Tick> = (first..first + n).map(|s| tick(s, self.aapl)).collect();
         self.journal.append(first, &batch).expect("journal append");
         self.producer.publish_batch(&batch);
     }
@@ -30,7 +39,7 @@ impl Feed {
     /// Journals ticks the ring never got (ingest killed between the two).
     fn journal_only(&mut self, n: u64) {
         let first = self.journal.head();
-        let batch: Vec<Tick> = (first..first + n).map(tick).collect();
+        let batch: Vec<Tick> = (first..first + n).map(|s| tick(s, self.aapl)).collect();
         self.journal.append(first, &batch).expect("journal append");
     }
 
@@ -39,9 +48,12 @@ impl Feed {
     }
 }
 
-fn tick(seq: u64) -> Tick {
+const AAPL: &[(&str, Exchange)] = &[("AAPL.O", Exchange::Xnas)];
+
+fn tick(seq: u64, instrument_id: u32) -> Tick {
     let mut t: Tick = bytemuck::Zeroable::zeroed();
     t.trade_id = seq;
+    t.instrument_id = instrument_id;
     t.ts_event_ns = 1_700_000_000_000_000_000 + seq;
     t
 }
@@ -82,11 +94,13 @@ fn read_epoch(
     let mut idle = 0;
     while next < from + want {
         match stream.next(Duration::from_millis(20)).expect("next") {
-            Event::Ticks { epoch: e, first_seq, ticks } => {
+            Event::Ticks { epoch: e, first_seq, ticks, instruments } => {
                 assert_eq!(e, epoch);
                 assert_eq!(first_seq, next, "no gap, no duplicate");
+                let aapl = instruments.instruments_of("AAPL.O");
                 for t in ticks {
                     assert_eq!(t.trade_id, next);
+                    assert_eq!(Some(t.instrument_id), aapl, "resolved to the sink's id of AAPL.O");
                     next += 1;
                 }
                 seen_from.push(stream.reading_from());
@@ -114,7 +128,7 @@ fn settle(stream: &mut TickStream) {
 fn a_late_sink_catches_up_from_the_journal_then_reads_the_ring() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), "late", 1024);
-    let mut feed = Feed::start(&cfg);
+    let mut feed = Feed::start(&cfg, AAPL);
     feed.publish(5_000); // far more than the ring holds
     let epoch = feed.epoch();
     let mut stream = TickStream::new(cfg, Start::At(Position { epoch, seq: 0 }));
@@ -135,7 +149,7 @@ fn a_late_sink_catches_up_from_the_journal_then_reads_the_ring() {
 fn a_lapped_sink_loses_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), "lapped", 256);
-    let mut feed = Feed::start(&cfg);
+    let mut feed = Feed::start(&cfg, AAPL);
     let epoch = feed.epoch();
     let mut stream = TickStream::new(cfg, Start::Latest);
     assert!(matches!(stream.next(Duration::ZERO).expect("first"), Event::NewEpoch { .. }));
@@ -150,7 +164,7 @@ fn a_lapped_sink_loses_nothing() {
 fn after_a_takeover_the_old_epoch_is_finished_from_the_journal() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), "takeover", 1024);
-    let mut feed = Feed::start(&cfg);
+    let mut feed = Feed::start(&cfg, AAPL);
     let old = feed.epoch();
     feed.publish(3_000);
     feed.journal_only(7); // journaled, never published: killed in between
@@ -158,7 +172,8 @@ fn after_a_takeover_the_old_epoch_is_finished_from_the_journal() {
     assert!(matches!(stream.next(Duration::ZERO).expect("first"), Event::NewEpoch { .. }));
     let (_, next) = read_epoch(&mut stream, old, 100, 1_000);
     drop(feed); // the producer dies with the sink behind
-    let mut feed = Feed::start(&cfg);
+    // The restarted producer numbers its instruments differently.
+    let mut feed = Feed::start(&cfg, &[("7203.T", Exchange::Xtks), ("AAPL.O", Exchange::Xnas)]);
     let new = feed.epoch();
     assert!(new > old, "epochs grow with time");
     feed.publish(500);
@@ -178,4 +193,5 @@ fn after_a_takeover_the_old_epoch_is_finished_from_the_journal() {
     }
     assert!(changed, "moved to the new epoch");
     read_epoch(&mut stream, new, 0, 500);
+    assert_eq!(stream.instruments().len(), 2);
 }

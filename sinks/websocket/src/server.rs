@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tickring_ipc::RingConfig;
+use tickring_journal::JournalConfig;
+use tickring_sink_core::StreamConfig;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
@@ -78,13 +80,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Validates `cfg`, listens, starts the ring reader (which attaches when the ring appears) and returns.
+    /// Validates `cfg`, listens, starts the feed reader (ring and journal; it attaches when the ring
+    /// appears) and returns.
     ///
     /// # Errors
     /// Invalid configuration, the address cannot be bound, or a thread cannot start.
     pub fn start(
         cfg: WebsocketConfig,
         ring: RingConfig,
+        journal: JournalConfig,
         token: Option<String>,
     ) -> Result<Self, WsError> {
         cfg.validate()?;
@@ -110,9 +114,15 @@ impl Server {
         let feed_stop = Arc::new(AtomicBool::new(false));
         let feed = {
             let (cfg, hub, stop) = (cfg.clone(), Arc::clone(&hub), Arc::clone(&feed_stop));
+            let source = StreamConfig {
+                max_batch: ring.max_batch,
+                ring,
+                journal,
+                consumer: cfg.consumer_name.clone(),
+            };
             std::thread::Builder::new()
                 .name("tickring-ws-ring".into())
-                .spawn(move || crate::feed::run(&cfg, &ring, &hub, &stop))
+                .spawn(move || crate::feed::run(&cfg, source, &hub, &stop))
                 .map_err(WsError::Thread)?
         };
         let ctx = Arc::new(ServerCtx {

@@ -91,7 +91,7 @@ pub fn run(
         control_queue: base.control_queue.max(base.max_subscriptions.max(opts.per_client + 1) + 16),
         ..base.clone()
     };
-    let server = Server::start(cfg, ring.clone(), None)?;
+    let server = Server::start(cfg, ring.clone(), Default::default(), None)?;
     producer.wait_attached(&ring, &format!("wsbench-{}", std::process::id()))?;
     let mut fleet = clients::Fleet::connect(server.local_addr(), opts)?;
     let mut report = BenchReport::new("websocket");

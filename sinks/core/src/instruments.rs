@@ -1,37 +1,38 @@
-//! The writer's own instrument ids, stable across producer restarts.
+//! A sink's own instrument ids, stable across producer restarts.
 //!
-//! A ring's directory index (`Tick::instrument_id`) is only valid in one producer epoch: a restarted
-//! producer may number instruments differently. Candle state must survive that, so every instrument gets a
-//! writer id from its (symbol, exchange), and ticks reach the aggregator with that id.
+//! A directory index (`Tick::instrument_id` as published) is only valid in one producer epoch: a restarted
+//! producer may number instruments differently. Candle state and client subscriptions must survive that,
+//! so every instrument gets a sink id from its (symbol, exchange), and [`crate::TickStream`] hands out
+//! ticks carrying that id.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use tickring_engine::{Exchange, InstrumentEntry};
 
-/// Writer id -> (symbol, MIC): a snapshot a flush in flight takes along (ids only grow, so an older
+/// Sink id -> (symbol, MIC): a snapshot a flush in flight takes along (ids only grow, so an older
 /// snapshot names every id its flush uses).
 #[derive(Debug, Default, Clone)]
 pub struct Names(Vec<(String, &'static str)>);
 
 impl Names {
-    /// Symbol and MIC of a writer id.
+    /// Symbol and MIC of a sink id.
     pub fn name(&self, id: u32) -> (&str, &'static str) {
         self.0.get(id as usize).map_or(("", Exchange::Unknown.mic()), |(s, e)| (s.as_str(), e))
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Instruments {
     ids: HashMap<(String, Exchange), u32>,
-    /// Writer id -> (symbol, MIC), shared with flushes in flight (copied on write only when a new instrument
+    /// Sink id -> (symbol, MIC), shared with flushes in flight (copied on write only when a new instrument
     /// appears while one holds it).
     names: Arc<Names>,
-    /// Directory index of the current ring epoch -> writer id.
+    /// Directory index of the current epoch -> sink id.
     ring: Vec<u32>,
 }
 
 impl Instruments {
-    /// The writer id of (symbol, exchange), assigned on first sight.
+    /// The sink id of (symbol, exchange), assigned on first sight.
     pub fn intern(&mut self, symbol: &str, exchange: Exchange) -> u32 {
         if let Some(&id) = self.ids.get(&(symbol.to_string(), exchange)) {
             return id;
@@ -60,14 +61,28 @@ impl Instruments {
         self.ring.clear();
     }
 
-    /// The writer id of a ring directory index, if that entry was seen.
+    /// The sink id of a directory index of the current epoch, if that entry was seen.
     pub fn of_ring(&self, instrument_id: u32) -> Option<u32> {
         self.ring.get(instrument_id as usize).copied()
     }
 
-    /// Symbol and MIC of a writer id.
+    /// Symbol and MIC of a sink id.
     pub fn name(&self, id: u32) -> (&str, &'static str) {
         self.names.name(id)
+    }
+
+    /// The sink id of a symbol (on the first exchange it was seen on).
+    pub fn instruments_of(&self, symbol: &str) -> Option<u32> {
+        self.names.0.iter().position(|(s, _)| s == symbol).map(|i| i as u32)
+    }
+
+    /// Sink ids assigned so far (ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.names.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.0.is_empty()
     }
 
     /// The names as they are now, for a flush in flight.
