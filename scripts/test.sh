@@ -9,6 +9,9 @@ stop_servers() {
   scripts/clickhouse.sh stop || true
   CLICKHOUSE_HTTP_PORT=18124 CLICKHOUSE_TCP_PORT=19001 CLICKHOUSE_HOME="$PWD/var/clickhouse-18124" \
     scripts/clickhouse.sh stop || true
+  # The journal's outage test (tests/journal_faults.rs) stops and starts its own on 18126.
+  CLICKHOUSE_HTTP_PORT=18126 CLICKHOUSE_TCP_PORT=19003 CLICKHOUSE_HOME="$PWD/var/clickhouse-18126" \
+    scripts/clickhouse.sh stop || true
 }
 trap stop_servers EXIT
 cargo fmt --all -- --check

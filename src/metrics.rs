@@ -66,6 +66,17 @@ pub fn render_ring(out: &mut String, status: &RingStatus) {
     );
     family(
         out,
+        "tickring_ring_producer_gated_ns_total",
+        "counter",
+        "Time the producer waited for gating consumers, in nanoseconds.",
+    );
+    let _ = writeln!(
+        out,
+        "tickring_ring_producer_gated_ns_total{{ring=\"{ring}\"}} {}",
+        status.producer_gated_ns
+    );
+    family(
+        out,
         "tickring_ring_evictions_total",
         "counter",
         "Gating consumers that stopped gating (dead or silent).",

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// "TICKRING" in ASCII, little-endian.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"TICKRING");
 /// Bump whenever any struct in this file changes shape or meaning.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 pub const PAGE: usize = 4096;
 pub const HEADER_OFFSET: usize = 0;
 pub const CURSORS_OFFSET: usize = 256;
@@ -77,6 +77,8 @@ pub struct Control {
     pub evictions: AtomicU64,
     /// Times the producer had to wait for a gating consumer.
     pub producer_stalls: AtomicU64,
+    /// Total time the producer spent waiting for gating consumers (ns): ~0 when no sink gates.
+    pub producer_gated_ns: AtomicU64,
 }
 
 /// States of a consumer slot, in [`ConsumerSlot::state`].

@@ -203,10 +203,13 @@ impl<T: Record, E: Record> Producer<T, E> {
         self.segment.control().producer_stalls.fetch_add(1, Relaxed);
         let mut waiter = Waiter::new(self.cfg.producer_wait);
         let check_every = self.cfg.heartbeat_interval_ms * 1_000_000 / 2;
-        let mut next_check = monotonic_ns() + check_every;
+        let started = monotonic_ns();
+        let mut next_check = started + check_every;
         loop {
             self.rescan();
             if new_head <= self.limit {
+                let waited = monotonic_ns().saturating_sub(started);
+                self.segment.control().producer_gated_ns.fetch_add(waited, Relaxed);
                 return;
             }
             let now = monotonic_ns();

@@ -22,6 +22,8 @@ pub struct RingStatus {
     pub producer_heartbeat_age_ms: u64,
     pub published: u64,
     pub producer_stalls: u64,
+    /// Total time the producer waited for gating consumers, in ns.
+    pub producer_gated_ns: u64,
     pub evictions: u64,
     pub directory_len: u64,
     pub consumers: Vec<ConsumerStatus>,
@@ -95,6 +97,7 @@ impl RingStatus {
             producer_heartbeat_age_ms: age(control.producer_heartbeat_ns.load(Relaxed)),
             published,
             producer_stalls: control.producer_stalls.load(Relaxed),
+            producer_gated_ns: control.producer_gated_ns.load(Relaxed),
             evictions: control.evictions.load(Relaxed),
             directory_len: control.directory_len.load(Relaxed),
             consumers,

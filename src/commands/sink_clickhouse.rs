@@ -35,8 +35,8 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
         cfg.consumer = consumer;
     }
     let password = args.password.unwrap_or_else(|| cfg.password.clone());
-    let mut writer =
-        Writer::new(&tuning.ring, &tuning.journal, cfg, &password).context("starting the ClickHouse writer")?;
+    let mut writer = Writer::new(&tuning.ring, &tuning.journal, cfg, &password)
+        .context("starting the ClickHouse writer")?;
     writer.stop_on_signals().context("installing signal handlers")?;
     if !tuning.clickhouse.metrics.is_empty() {
         let shared = Arc::new(Mutex::new(WriterStats::default()));
@@ -62,17 +62,17 @@ fn serve_metrics(
         let s = stats.lock().map(|s| s.clone()).unwrap_or_default();
         let mut out = String::new();
         for (name, help, value) in [
-            (
-                "ticks_read_total",
-                "Ticks read from the stream (ring or journal).",
-                s.ticks_read,
-            ),
+            ("ticks_read_total", "Ticks read from the stream (ring or journal).", s.ticks_read),
             ("ticks_written_total", "Tick rows acknowledged by ClickHouse.", s.ticks_written),
             ("candles_written_total", "Candle rows acknowledged.", s.candles_written),
             ("latest_written_total", "Latest-price rows acknowledged.", s.latest_written),
             ("flushes_total", "Flushes acknowledged (each moves the resume point).", s.flushes),
             ("retries_total", "Requests retried after a failure.", s.retries),
-            ("ring_missed_total", "Ticks lost before this writer stored them (journal retention or damage).", s.ring_missed),
+            (
+                "ring_missed_total",
+                "Ticks lost before this writer stored them (journal retention or damage).",
+                s.ring_missed,
+            ),
             (
                 "candle_late_reemits_total",
                 "Candles re-emitted for late ticks.",

@@ -71,9 +71,10 @@ fn print_status(status: &RingStatus, previous: Option<&RingStatus>, secs: f64) {
         status.producer_heartbeat_age_ms,
     );
     println!(
-        "publish rate {}  producer stalls {}  evicted consumers {}  instruments {}",
+        "publish rate {}  producer stalls {} (held back {} ms)  evicted consumers {}  instruments {}",
         rate(status.published, same_epoch.map(|p| p.published), secs),
         status.producer_stalls,
+        status.producer_gated_ns / 1_000_000,
         status.evictions,
         status.directory_len
     );

@@ -123,7 +123,14 @@ async fn write_ticks(store: &Store, job: &FlushJob, done: &mut Done) -> Result<(
             return Ok(());
         }
         if rows > 0 {
-            tracing::warn!(epoch = job.epoch, first, end, rows, expected = n, "an interrupted insert landed in part; deleting it before writing the batch again");
+            tracing::warn!(
+                epoch = job.epoch,
+                first,
+                end,
+                rows,
+                expected = n,
+                "an interrupted insert landed in part; deleting it before writing the batch again"
+            );
             store.delete_range(job.epoch, first, end).await?;
         }
     }

@@ -7,10 +7,10 @@
 //! (a flush writes candles before ticks). Only ticks before the resume point count: rows beyond it
 //! belong to a flush that was never acknowledged and are read again from the journal.
 
-use tickring_sink_core::Instruments;
 use crate::store::Store;
 use clickhouse::error::Result;
 use tickring_engine::candles::CandleAggregator;
+use tickring_sink_core::Instruments;
 
 /// Feeds `agg` the stored ticks of the recovery window; returns how many it fed.
 pub async fn recover(

@@ -3,7 +3,6 @@
 
 use crate::config::ClickhouseConfig;
 use crate::error::SinkError;
-use tickring_sink_core::Names;
 use crate::rows::{
     bucket_value, DailyCandleRow, IntradayCandleRow, LatestRow, StoredTick, TickRow,
 };
@@ -15,6 +14,7 @@ use std::future::Future;
 use std::time::Duration;
 use tickring_engine::candles::{Candle, Interval};
 use tickring_engine::Tick;
+use tickring_sink_core::Names;
 
 /// Clones share the connection pool, whose connections belong to the async runtime that opened them: use
 /// one `Store::new` per runtime.

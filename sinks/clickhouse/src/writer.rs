@@ -219,9 +219,10 @@ impl Writer {
             return Ok(None);
         };
         let Some((epoch, seq)) = point else { return Ok(Some(None)) };
-        let Some(removed) = self.block_on_retry("removing unacknowledged rows", |store| async move {
-            store.remove_unacknowledged(epoch, seq).await
-        })?
+        let Some(removed) = self
+            .block_on_retry("removing unacknowledged rows", |store| async move {
+                store.remove_unacknowledged(epoch, seq).await
+            })?
         else {
             return Ok(None);
         };
@@ -243,21 +244,29 @@ impl Writer {
             let mut ids = instruments.clone();
             let started = Instant::now();
             let store = self.store.clone();
-            let fed = self.rt.block_on(recovery::recover(&store, window_ns, resume, &mut ids, &mut agg));
+            let fed =
+                self.rt.block_on(recovery::recover(&store, window_ns, resume, &mut ids, &mut agg));
             match fed {
                 Ok(fed) => {
                     if fed > 0 {
-                        tracing::info!(ticks = fed, buckets = agg.buckets_held(), ms = started.elapsed().as_millis() as u64, "candle state rebuilt from stored ticks");
+                        tracing::info!(
+                            ticks = fed,
+                            buckets = agg.buckets_held(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "candle state rebuilt from stored ticks"
+                        );
                     }
                     self.stats.recovered_ticks = fed;
                     self.agg = agg;
                     *instruments = ids;
                     return Ok(Some(()));
                 }
-                Err(e) => match self.retry.failed("rebuilding candle state", &e, &mut self.stats)? {
-                    Next::Again => {}
-                    Next::Stopped => return Ok(None),
-                },
+                Err(e) => {
+                    match self.retry.failed("rebuilding candle state", &e, &mut self.stats)? {
+                        Next::Again => {}
+                        Next::Stopped => return Ok(None),
+                    }
+                }
             }
         }
     }
@@ -293,12 +302,23 @@ impl Writer {
                         self.start_flush(stream.instruments().names(), stream.clock().now_ns());
                         self.wait_inflight()?;
                     }
-                    tracing::info!(epoch, ?previous, from = stream.reading_from().as_str(), "writing epoch");
+                    tracing::info!(
+                        epoch,
+                        ?previous,
+                        from = stream.reading_from().as_str(),
+                        "writing epoch"
+                    );
                     self.pending.epoch = epoch;
                 }
                 Event::Gap(gap) => {
                     self.stats.ring_missed += gap.count();
-                    tracing::error!(cause = gap.cause.as_str(), epoch = gap.epoch, from = gap.from, to = gap.to, "ticks lost before this writer stored them");
+                    tracing::error!(
+                        cause = gap.cause.as_str(),
+                        epoch = gap.epoch,
+                        from = gap.from,
+                        to = gap.to,
+                        "ticks lost before this writer stored them"
+                    );
                 }
                 Event::Idle => {
                     if self.inflight.is_none()
@@ -385,7 +405,13 @@ impl Writer {
             match result {
                 Ok(()) => {
                     self.retry.succeeded();
-                    tracing::debug!(ticks = done.ticks, candles = done.candles, latest = done.latest, ms = started.elapsed().as_millis() as u64, "flush acknowledged");
+                    tracing::debug!(
+                        ticks = done.ticks,
+                        candles = done.candles,
+                        latest = done.latest,
+                        ms = started.elapsed().as_millis() as u64,
+                        "flush acknowledged"
+                    );
                     self.stats.flushes += 1;
                     self.stats.ticks_written += done.ticks;
                     self.stats.candles_written += done.candles;
@@ -402,7 +428,9 @@ impl Writer {
                     match next? {
                         Next::Again => self.spawn(job, done),
                         Next::Stopped => {
-                            return Err(SinkError::StoppedDuringOutage { last_error: e.to_string() })
+                            return Err(SinkError::StoppedDuringOutage {
+                                last_error: e.to_string(),
+                            })
                         }
                     }
                 }

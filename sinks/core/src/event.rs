@@ -1,7 +1,7 @@
 //! What a [`crate::TickStream`] yields.
 
-use std::path::PathBuf;
 use crate::instruments::Instruments;
+use std::path::PathBuf;
 use tickring_engine::Tick;
 
 /// A sink's place: the next sequence to read in an epoch.
@@ -79,7 +79,12 @@ pub enum Event<'a> {
     },
     /// Consecutive ticks of `epoch` from `first_seq`; their `instrument_id` is the sink id that
     /// `instruments` names (stable across epochs).
-    Ticks { epoch: u64, first_seq: u64, ticks: &'a [Tick], instruments: &'a Instruments },
+    Ticks {
+        epoch: u64,
+        first_seq: u64,
+        ticks: &'a [Tick],
+        instruments: &'a Instruments,
+    },
     Gap(StreamGap),
     /// Nothing new within the wait.
     Idle,

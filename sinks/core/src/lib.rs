@@ -15,6 +15,6 @@ mod stream;
 
 pub use clock::FeedClock;
 pub use error::StreamError;
-pub use instruments::{Instruments, Names};
 pub use event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
+pub use instruments::{Instruments, Names};
 pub use stream::{Start, StreamConfig, TickStream};

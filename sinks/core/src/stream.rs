@@ -466,7 +466,11 @@ impl TickStream {
                 None => {
                     // Damage, not a race: keep the tick under a name that says so.
                     let name = format!("?{epoch}:{}", t.instrument_id);
-                    tracing::error!(epoch, id = t.instrument_id, "tick names an instrument missing from the directory");
+                    tracing::error!(
+                        epoch,
+                        id = t.instrument_id,
+                        "tick names an instrument missing from the directory"
+                    );
                     self.instruments.intern(&name, tickring_engine::Exchange::Unknown)
                 }
             };

@@ -172,7 +172,7 @@ fn after_a_takeover_the_old_epoch_is_finished_from_the_journal() {
     assert!(matches!(stream.next(Duration::ZERO).expect("first"), Event::NewEpoch { .. }));
     let (_, next) = read_epoch(&mut stream, old, 100, 1_000);
     drop(feed); // the producer dies with the sink behind
-    // The restarted producer numbers its instruments differently.
+                // The restarted producer numbers its instruments differently.
     let mut feed = Feed::start(&cfg, &[("7203.T", Exchange::Xtks), ("AAPL.O", Exchange::Xnas)]);
     let new = feed.epoch();
     assert!(new > old, "epochs grow with time");

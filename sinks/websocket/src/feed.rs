@@ -45,7 +45,13 @@ pub fn run(cfg: &WebsocketConfig, source: StreamConfig, hub: &Hub, stop: &Atomic
             Ok(Event::Gap(gap)) => {
                 Stats::add(&stats.ring_overruns, 1);
                 Stats::add(&stats.ring_missed, gap.count());
-                tracing::warn!(reason = gap.cause.as_str(), epoch = gap.epoch, from = gap.from, to = gap.to, "ticks lost before they reached this pusher");
+                tracing::warn!(
+                    reason = gap.cause.as_str(),
+                    epoch = gap.epoch,
+                    from = gap.from,
+                    to = gap.to,
+                    "ticks lost before they reached this pusher"
+                );
                 hub.lock().broadcast(&message::ring_gap(gap.cause.as_str(), gap.count(), gap.to));
             }
             Ok(Event::NewEpoch { epoch, previous }) => {

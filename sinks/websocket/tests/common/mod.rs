@@ -100,7 +100,9 @@ pub fn config() -> WebsocketConfig {
 /// Starts the pusher and waits until its ring reader is attached.
 pub fn start(cfg: WebsocketConfig, ring: &Ring, token: Option<&str>) -> Server {
     let name = cfg.consumer_name.clone();
-    let server = Server::start(cfg, ring.cfg.clone(), Default::default(), token.map(str::to_string)).expect("server");
+    let server =
+        Server::start(cfg, ring.cfg.clone(), Default::default(), token.map(str::to_string))
+            .expect("server");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let status = RingStatus::read::<Tick, InstrumentEntry>(&ring.cfg).expect("status");
