@@ -49,6 +49,7 @@ reasons! {
     UnknownExchange = "unknown_exchange": "Neither RDN_EXCHD2, the RIC nor the override table names a known exchange.",
     BadSymbol = "bad_symbol": "The symbol is empty or too long for the instrument directory.",
     DirectoryFull = "directory_full": "The ring's instrument directory has no room for a new instrument.",
+    BadEncoding = "bad_encoding": "A replayed line is not valid UTF-8 (its raw text is kept with U+FFFD for bad bytes).",
 }
 
 impl std::fmt::Display for RejectReason {
