@@ -1,8 +1,10 @@
 //! Messages that could not become trades: why (a typed reason), counters, and a JSON-lines file to keep them.
 
+mod file;
+
+pub use file::{QuarantineFile, DEFAULT_MAX_BYTES};
 use serde::Serialize;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 macro_rules! reasons {
@@ -128,22 +130,31 @@ struct QuarantineLine<'a> {
 pub struct Quarantine<W: Write> {
     out: W,
     written: u64,
+    /// One serialised line, handed to `out` in one write so a file never holds half a line.
+    line: Vec<u8>,
 }
 
-impl Quarantine<BufWriter<File>> {
-    /// Appends to the file at `path`, creating it.
+impl Quarantine<QuarantineFile> {
+    /// Appends to the file at `path` (mode 0600), rotating it at [`DEFAULT_MAX_BYTES`].
     ///
     /// # Errors
     /// The file cannot be opened for appending.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self::new(BufWriter::new(file)))
+        Self::create_capped(path, DEFAULT_MAX_BYTES)
+    }
+
+    /// As [`Quarantine::create`], rotating to `PATH.1` once `PATH` would pass `max_bytes`.
+    ///
+    /// # Errors
+    /// The file cannot be opened for appending.
+    pub fn create_capped(path: impl AsRef<Path>, max_bytes: u64) -> io::Result<Self> {
+        Ok(Self::new(QuarantineFile::open(path, max_bytes)?))
     }
 }
 
 impl<W: Write> Quarantine<W> {
     pub fn new(out: W) -> Self {
-        Self { out, written: 0 }
+        Self { out, written: 0, line: Vec::new() }
     }
 
     /// Writes one rejection as one line.
@@ -158,8 +169,10 @@ impl<W: Write> Quarantine<W> {
             line: r.line,
             raw: &r.raw,
         };
-        serde_json::to_writer(&mut self.out, &line)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &line)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         self.written += 1;
         Ok(())
     }
@@ -207,7 +220,7 @@ mod tests {
         };
         q.write(&r).unwrap();
         q.write(&Rejection { line: None, ..r }).unwrap();
-        q.flush().unwrap();
+        // Written as it goes: readable before any flush (it once waited for ingest to stop).
         assert_eq!(q.written(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> =

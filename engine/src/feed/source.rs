@@ -223,7 +223,10 @@ mod tests {
                 .filter_map(|i| if let FeedItem::Rejected(r) = i { Some(r) } else { None })
                 .collect();
             assert_eq!(rejects.len(), 1, "{items:?}");
-            assert_eq!((rejects[0].reason, rejects[0].line), (RejectReason::BadEncoding, Some(line)));
+            assert_eq!(
+                (rejects[0].reason, rejects[0].line),
+                (RejectReason::BadEncoding, Some(line))
+            );
             assert_eq!(source.counters().rejected(RejectReason::BadEncoding), 1);
         }
         let (items, _) = drain(&mut CanonicalReader::new(jsonl), 8);

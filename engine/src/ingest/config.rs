@@ -31,6 +31,8 @@ pub struct IngestConfig {
     pub calendars: Option<PathBuf>,
     /// Where messages that cannot be mapped are kept, one JSON line each with the reason.
     pub quarantine: PathBuf,
+    /// Size at which the quarantine file is rotated to `PATH.1` (one rotated file is kept).
+    pub quarantine_max_bytes: u64,
     /// RIC -> MIC table for instruments neither RDN_EXCHD2 nor the RIC suffix place (TOML `[ric]` table).
     pub exchange_overrides: Option<PathBuf>,
     /// Core the publisher thread is pinned to; none = not pinned.
@@ -54,6 +56,7 @@ impl Default for IngestConfig {
             mapping: None,
             calendars: None,
             quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
+            quarantine_max_bytes: crate::feed::quarantine::DEFAULT_MAX_BYTES,
             exchange_overrides: None,
             publisher_core: Some(0),
             publish_batch: 64,
