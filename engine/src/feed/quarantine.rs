@@ -90,6 +90,11 @@ impl Counters {
         self.rejected[reason as usize] += 1;
     }
 
+    /// Counts `n` rejects of one reason at once (a wrapper refusing what its source counted as trades).
+    pub fn count_rejects(&mut self, reason: RejectReason, n: u64) {
+        self.rejected[reason as usize] += n;
+    }
+
     pub fn rejected(&self, reason: RejectReason) -> u64 {
         self.rejected[reason as usize]
     }
