@@ -153,34 +153,31 @@ fn parse_decimal(text: &str) -> Result<i64, FixedParseError> {
     if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    // value = (int_part.frac_part) * 10^exponent; shift the decimal point into the scale.
-    let all: String = format!("{int_part}{frac_part}");
-    let point_shift = exponent - frac_part.len() as i32 + SCALE_DIGITS as i32;
-    let all = all.trim_start_matches('0');
+    // Trailing fraction zeros carry no value; dropping them keeps `1.50000000000` in range.
+    let frac_part = frac_part.trim_end_matches('0');
+    let out_of_range = || FixedParseError::OutOfRange(text.to_string());
     let mut value: i128 = 0;
-    for b in all.bytes() {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(i128::from(b - b'0')))
-            .ok_or_else(|| FixedParseError::OutOfRange(text.to_string()))?;
+    for b in int_part.bytes().chain(frac_part.bytes()).skip_while(|&b| b == b'0') {
+        value = value * 10 + i128::from(b - b'0');
+        // Bounded by the check: at most ~31 digits are ever accumulated, whatever the input length.
         if value > i128::from(i64::MAX) * 1_000_000_000_000 {
-            return Err(FixedParseError::OutOfRange(text.to_string()));
+            return Err(out_of_range());
         }
     }
-    if point_shift >= 0 {
-        for _ in 0..point_shift {
-            value = value
-                .checked_mul(10)
-                .ok_or_else(|| FixedParseError::OutOfRange(text.to_string()))?;
-            if value > i128::from(i64::MAX) {
-                return Err(FixedParseError::OutOfRange(text.to_string()));
-            }
-        }
-    } else {
-        let divisor = 10i128.checked_pow((-point_shift) as u32);
-        match divisor {
+    if value == 0 {
+        return Ok(0);
+    }
+    // value = digits * 10^shift in units of 1e-8; i64 arithmetic so no exponent can overflow it.
+    let shift = i64::from(exponent) - frac_part.len() as i64 + i64::from(SCALE_DIGITS);
+    // 10^38 already exceeds any i64 raw value; a bigger shift needs no loop to know the answer.
+    const MAX_SHIFT: i64 = 38;
+    if shift > 0 {
+        let factor = 10i128.pow(shift.min(MAX_SHIFT) as u32);
+        value =
+            value.checked_mul(factor).filter(|_| shift <= MAX_SHIFT).ok_or_else(out_of_range)?;
+    } else if shift < 0 {
+        match 10i128.checked_pow(shift.unsigned_abs().min(MAX_SHIFT as u64 + 1) as u32) {
             Some(d) if value % d == 0 => value /= d,
-            _ if value == 0 => {}
             _ => return Err(FixedParseError::TooPrecise(text.to_string())),
         }
     }
@@ -211,6 +208,31 @@ mod tests {
         assert!(matches!(Price::parse("1e20"), Err(FixedParseError::OutOfRange(_))));
         assert!(matches!(Price::from_f64(f64::INFINITY), Err(FixedParseError::NotFinite)));
         assert!(matches!(Price::parse("1.2.3"), Err(FixedParseError::Invalid(_))));
+    }
+
+    #[test]
+    fn huge_exponents_are_refused_at_once() {
+        let start = std::time::Instant::now();
+        assert!(matches!(Price::parse("1e2147483647"), Err(FixedParseError::OutOfRange(_))));
+        assert!(matches!(Price::parse("1e-2147483648"), Err(FixedParseError::TooPrecise(_))));
+        assert!(matches!(Price::parse("5e39"), Err(FixedParseError::OutOfRange(_))));
+        assert_eq!(Price::parse("0e2147483639"), Ok(Price::ZERO));
+        assert_eq!(Price::parse("0e-2147483648"), Ok(Price::ZERO));
+        assert!(start.elapsed() < std::time::Duration::from_millis(100), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn trailing_fraction_zeros_do_not_count() {
+        assert_eq!(
+            Price::parse("1.50000000000000000000000000000000000000").unwrap().raw(),
+            150_000_000
+        );
+        assert_eq!(Price::parse("0.000000010e0").unwrap().raw(), 1);
+        assert_eq!(Price::parse("92233720368.54775807").unwrap().raw(), i64::MAX);
+        assert!(matches!(
+            Price::parse("92233720368.54775808"),
+            Err(FixedParseError::OutOfRange(_))
+        ));
     }
 
     #[test]

@@ -304,3 +304,24 @@ fn a_recorded_dump_replays_to_exactly_the_trades_decoded_live() {
     let flags: Vec<u8> = trades(&live).iter().map(|t| t.flags).collect();
     assert_eq!(flags, [TickFlags::REGULAR, TickFlags::REGULAR, TickFlags::EXTENDED_HOURS]);
 }
+
+/// A PingTimeout near u64::MAX once overflowed the silence timer and panicked the client thread.
+#[test]
+fn a_huge_server_ping_timeout_is_clamped_not_a_panic() {
+    let (_, tod) = now_ms();
+    let script = Script {
+        ping_timeout_s: u64::MAX,
+        connections: vec![vec![Step::trade(
+            "IBM.N",
+            json!({"TRDPRC_1": 250, "TRDVOL_1": 5, "SALTIM_MS": tod}),
+        )]],
+        ..Script::default()
+    };
+    let server = TestServer::start(script).unwrap();
+    let client =
+        LsegClient::start(config(server.url(), &["IBM.N"]), Arc::new(mapping::builtin())).unwrap();
+    let items = collect(&client, Duration::from_secs(10), |i| !trades(i).is_empty());
+    assert_eq!(trades(&items).len(), 1, "{items:#?}");
+    let stats = client.stop();
+    assert_eq!((stats.logins, stats.silence_timeouts), (1, 0), "{stats:?}");
+}

@@ -35,6 +35,10 @@ pub enum RingError {
     InvalidName(String),
     #[error("the instrument directory is full ({0} entries): raise ring.directory_capacity")]
     DirectoryFull(u32),
+    #[error("{path} is owned by uid {owner} with mode {mode:04o}; a ring segment must belong to this user (uid {uid}) with mode 0600: remove it (another user may have planted it) or check ring.dir")]
+    NotPrivate { path: PathBuf, owner: u32, mode: u32, uid: u32 },
+    #[error("the ring needs {needed} bytes in {} but only {free} are free: lower ring.capacity (now {capacity}) or give {} more room (e.g. docker --shm-size)", dir.display(), dir.display())]
+    NoSpace { dir: PathBuf, needed: u64, free: u64, capacity: u64 },
     #[error("invalid ring setting: {0}")]
     Config(String),
     #[error("{op} {path}: {source}")]

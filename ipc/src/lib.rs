@@ -36,6 +36,8 @@ pub mod record;
 #[cfg(not(loom))]
 mod segment;
 #[cfg(not(loom))]
+mod segment_file;
+#[cfg(not(loom))]
 pub mod status;
 #[cfg(not(loom))]
 mod table;

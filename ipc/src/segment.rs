@@ -8,6 +8,7 @@ use crate::layout::{
 };
 use crate::protocol::Cursors;
 use crate::record::Record;
+use crate::segment_file;
 use memmap2::{Mmap, MmapOptions, MmapRaw};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
@@ -55,7 +56,10 @@ impl Segment {
             .mode(0o600)
             .open(&tmp)
             .map_err(RingError::io("create", &tmp))?;
-        file.set_len(geometry.len as u64).map_err(RingError::io("size", &tmp))?;
+        if let Err(e) = segment_file::allocate(&file, geometry.len as u64, cfg, &tmp) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         let control = map_raw(&file, 0, geometry.records_offset, &tmp)?;
         let data =
             map_raw(&file, geometry.records_offset, geometry.len - geometry.records_offset, &tmp)?;
@@ -101,7 +105,9 @@ impl Segment {
             }
             Err(e) => return Err(RingError::io("open", path)(e)),
         };
-        let actual = file.metadata().map_err(RingError::io("stat", path))?.len();
+        let meta = file.metadata().map_err(RingError::io("stat", path))?;
+        segment_file::check_private(&meta, path)?;
+        let actual = meta.len();
         if actual < PAGE as u64 {
             return Err(RingError::Foreign { path: path.to_path_buf() });
         }
@@ -116,12 +122,11 @@ impl Segment {
         let data = if writable_data {
             DataMap::Writable(map_raw(&file, geometry.records_offset, data_len, path)?)
         } else {
-            let ro =
-                OpenOptions::new().read(true).open(path).map_err(RingError::io("open", path))?;
             // SAFETY: a read-only shared mapping of a file that is only ever resized by its creator before it
-            // becomes visible under this name; size checked against the header above.
+            // becomes visible under this name; size checked against the header above. Mapped from the same
+            // descriptor whose owner and mode were checked, not a second open that could find another file.
             let map = unsafe {
-                MmapOptions::new().offset(geometry.records_offset as u64).len(data_len).map(&ro)
+                MmapOptions::new().offset(geometry.records_offset as u64).len(data_len).map(&file)
             }
             .map_err(RingError::io("map", path))?;
             DataMap::ReadOnly(map)

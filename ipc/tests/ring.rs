@@ -4,7 +4,8 @@ mod common;
 
 use common::{cleanup, config, opts, Rec};
 use tickring_ipc::{
-    Consumer, ConsumerPolicy::*, Full, Gap, GapCause, Producer, Read, Record, RingError, RingStatus,
+    Consumer, ConsumerPolicy::*, Full, Gap, GapCause, Producer, Read, Record, RingConfig,
+    RingError, RingStatus,
 };
 
 fn drain(c: &mut Consumer<Rec>) -> Vec<u64> {
@@ -222,6 +223,7 @@ impl Record for Other {
 fn foreign_and_damaged_segments_are_refused() {
     let cfg = config(16);
     std::fs::write(cfg.segment_path(), vec![0xAB; 8192]).expect("write");
+    set_mode(&cfg.segment_path(), 0o600);
     let err = Consumer::<Rec>::attach(&cfg, opts("x", Gating)).expect_err("foreign");
     assert!(matches!(err, RingError::Foreign { .. }), "{err}");
     std::fs::remove_file(cfg.segment_path()).expect("rm");
@@ -232,6 +234,72 @@ fn foreign_and_damaged_segments_are_refused() {
     let err = Consumer::<Rec>::attach(&cfg, opts("x", Gating)).expect_err("damaged");
     assert!(matches!(err, RingError::WrongSize { .. }), "{err}");
     drop(p);
+    cleanup(&cfg);
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Another local user could plant a 0666 segment with a valid header; its ticks must not be read.
+#[test]
+fn a_segment_that_is_not_private_to_this_user_is_refused() {
+    use std::os::unix::fs::MetadataExt;
+    let cfg = config(16);
+    let p = Producer::<Rec>::create(&cfg).expect("create");
+    for mode in [0o644, 0o666, 0o640] {
+        set_mode(&cfg.segment_path(), mode);
+        let err = Consumer::<Rec>::attach(&cfg, opts("x", Gating)).expect_err("wide mode");
+        assert!(matches!(err, RingError::NotPrivate { .. }), "{err}");
+        assert!(err.to_string().contains("mode 0600"), "{err}");
+        assert!(RingStatus::read::<Rec, ()>(&cfg).is_err(), "status refuses it too");
+    }
+    set_mode(&cfg.segment_path(), 0o600);
+    Consumer::<Rec>::attach(&cfg, opts("x", Gating)).expect("own 0600 segment");
+    let me = std::fs::metadata(cfg.segment_path()).expect("stat").uid();
+    // Only root can give a file away; elsewhere the owner half is covered by the unit test.
+    if me == 0 {
+        std::os::unix::fs::chown(cfg.segment_path(), Some(65_534), None).expect("chown");
+        let err = Consumer::<Rec>::attach(&cfg, opts("y", Gating)).expect_err("other owner");
+        assert!(matches!(err, RingError::NotPrivate { owner: 65_534, uid: 0, .. }), "{err}");
+    }
+    drop(p);
+    cleanup(&cfg);
+}
+
+/// A ring bigger than its folder's free space once made a sparse file that SIGBUSed the producer later.
+#[test]
+fn a_ring_that_does_not_fit_its_folder_is_refused_up_front() {
+    let cfg = RingConfig { capacity: 1 << 30, max_batch: 256, ..config(16) };
+    let out = std::process::Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(&cfg.dir)
+        .output()
+        .expect("df");
+    let avail: u64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("df prints the free bytes");
+    let needed = (1u64 << 30) * std::mem::size_of::<Rec>() as u64;
+    if avail >= needed {
+        eprintln!(
+            "skipped: {} has {avail} bytes free, more than a 2^30-record ring",
+            cfg.dir.display()
+        );
+        return;
+    }
+    let err = Producer::<Rec>::create(&cfg).expect_err("does not fit");
+    let text = err.to_string();
+    assert!(matches!(err, RingError::NoSpace { needed: n, .. } if n > needed), "{text}");
+    assert!(text.contains("ring.capacity") && text.contains("free"), "{text}");
+    let leftovers = std::fs::read_dir(&cfg.dir)
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(&format!(".tickring-{}.", cfg.name)))
+        .count();
+    assert_eq!(leftovers, 0, "no temporary segment left behind");
     cleanup(&cfg);
 }
 

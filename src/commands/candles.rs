@@ -1,7 +1,7 @@
 //! `tickring candles`: the same classification and candle aggregation the sinks run, offline over any file
 //! the replay feed reads, printed as CSV.
 
-use super::feeds::{calendars, field_mapping, open_replay};
+use super::feeds::{bounded, calendars, field_mapping, open_replay};
 use crate::tuning::Tuning;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -29,12 +29,16 @@ pub struct CandlesArgs {
 }
 
 pub fn run(tuning: &Tuning, args: CandlesArgs) -> Result<()> {
-    let mut source = open_replay(
-        &args.file,
-        args.format.as_deref(),
-        args.csv_columns.as_ref(),
-        field_mapping(tuning)?,
-    )?;
+    // Bounded as ingest bounds it, so these candles are the sinks' candles.
+    let mut source = bounded(
+        tuning,
+        open_replay(
+            &args.file,
+            args.format.as_deref(),
+            args.csv_columns.as_ref(),
+            field_mapping(tuning)?,
+        )?,
+    );
     let mut classifier = Classifier::new(&calendars(tuning)?, tuning.ingest.exchange_overrides()?);
     let mut directory: Vec<InstrumentEntry> = Vec::new();
     let mut ticks = Vec::new();

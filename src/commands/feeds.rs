@@ -7,11 +7,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tickring_engine::calendar::Calendars;
 use tickring_engine::feed::lseg::client::LsegClient;
 use tickring_engine::feed::replay::{CanonicalReader, CsvColumns, CsvReader, LsegDumpReader};
 use tickring_engine::feed::simulator::Simulator;
-use tickring_engine::feed::TradeSource;
+use tickring_engine::feed::{TimeBound, TradeSource};
 use tickring_engine::ingest::{FeedKind, Pacer, Speed};
 use tickring_engine::mapping::{self, Mapping};
 
@@ -104,14 +105,17 @@ pub fn open_source(
             let Some(path) = args.file.as_ref().or(tuning.ingest.replay_file.as_ref()) else {
                 bail!("the replay feed needs a file: pass FILE or set ingest.replay_file in tuning.toml")
             };
-            open_replay(
-                path,
-                args.format.as_deref(),
-                args.csv_columns.as_ref(),
-                field_mapping(tuning)?,
-            )?
+            bounded(
+                tuning,
+                open_replay(
+                    path,
+                    args.format.as_deref(),
+                    args.csv_columns.as_ref(),
+                    field_mapping(tuning)?,
+                )?,
+            )
         }
-        FeedKind::Lseg => lseg(tuning)?,
+        FeedKind::Lseg => bounded(tuning, lseg(tuning)?),
     };
     let speed = match args.speed {
         Some(s) => s,
@@ -121,8 +125,18 @@ pub fn open_source(
             .parse()
             .map_err(|e: String| anyhow::anyhow!("ingest.replay_speed: {e}"))?,
     };
-    let pacer = if feed == FeedKind::Replay { Pacer::new(speed) } else { None };
+    let max_gap = Duration::from_millis(tuning.ingest.replay_max_gap_ms);
+    let pacer = match feed {
+        FeedKind::Replay => Pacer::new(speed).map(|p| p.with_max_gap(max_gap)),
+        _ => None,
+    };
     Ok((source, pacer, calendars))
+}
+
+/// Quarantines trades stamped beyond `ingest.max_future_skew_ms` (the simulator's clock is its own).
+pub fn bounded(tuning: &Tuning, source: Box<dyn TradeSource>) -> Box<dyn TradeSource> {
+    let skew = Duration::from_millis(tuning.ingest.max_future_skew_ms);
+    Box::new(TimeBound::new(source, skew))
 }
 
 /// A reader for a recorded file; the format is guessed from the extension and the first line if not given.

@@ -1,8 +1,10 @@
 //! Messages that could not become trades: why (a typed reason), counters, and a JSON-lines file to keep them.
 
+mod file;
+
+pub use file::{QuarantineFile, DEFAULT_MAX_BYTES};
 use serde::Serialize;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 macro_rules! reasons {
@@ -49,6 +51,7 @@ reasons! {
     UnknownExchange = "unknown_exchange": "Neither RDN_EXCHD2, the RIC nor the override table names a known exchange.",
     BadSymbol = "bad_symbol": "The symbol is empty or too long for the instrument directory.",
     DirectoryFull = "directory_full": "The ring's instrument directory has no room for a new instrument.",
+    BadEncoding = "bad_encoding": "A replayed line is not valid UTF-8 (its raw text is kept with U+FFFD for bad bytes).",
 }
 
 impl std::fmt::Display for RejectReason {
@@ -85,6 +88,11 @@ pub struct Counters {
 impl Counters {
     pub fn count_reject(&mut self, reason: RejectReason) {
         self.rejected[reason as usize] += 1;
+    }
+
+    /// Counts `n` rejects of one reason at once (a wrapper refusing what its source counted as trades).
+    pub fn count_rejects(&mut self, reason: RejectReason, n: u64) {
+        self.rejected[reason as usize] += n;
     }
 
     pub fn rejected(&self, reason: RejectReason) -> u64 {
@@ -127,22 +135,31 @@ struct QuarantineLine<'a> {
 pub struct Quarantine<W: Write> {
     out: W,
     written: u64,
+    /// One serialised line, handed to `out` in one write so a file never holds half a line.
+    line: Vec<u8>,
 }
 
-impl Quarantine<BufWriter<File>> {
-    /// Appends to the file at `path`, creating it.
+impl Quarantine<QuarantineFile> {
+    /// Appends to the file at `path` (mode 0600), rotating it at [`DEFAULT_MAX_BYTES`].
     ///
     /// # Errors
     /// The file cannot be opened for appending.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self::new(BufWriter::new(file)))
+        Self::create_capped(path, DEFAULT_MAX_BYTES)
+    }
+
+    /// As [`Quarantine::create`], rotating to `PATH.1` once `PATH` would pass `max_bytes`.
+    ///
+    /// # Errors
+    /// The file cannot be opened for appending.
+    pub fn create_capped(path: impl AsRef<Path>, max_bytes: u64) -> io::Result<Self> {
+        Ok(Self::new(QuarantineFile::open(path, max_bytes)?))
     }
 }
 
 impl<W: Write> Quarantine<W> {
     pub fn new(out: W) -> Self {
-        Self { out, written: 0 }
+        Self { out, written: 0, line: Vec::new() }
     }
 
     /// Writes one rejection as one line.
@@ -157,8 +174,10 @@ impl<W: Write> Quarantine<W> {
             line: r.line,
             raw: &r.raw,
         };
-        serde_json::to_writer(&mut self.out, &line)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &line)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         self.written += 1;
         Ok(())
     }
@@ -206,7 +225,7 @@ mod tests {
         };
         q.write(&r).unwrap();
         q.write(&Rejection { line: None, ..r }).unwrap();
-        q.flush().unwrap();
+        // Written as it goes: readable before any flush (it once waited for ingest to stop).
         assert_eq!(q.written(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> =

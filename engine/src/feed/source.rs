@@ -229,4 +229,33 @@ mod tests {
         let c = TradeSource::counters(&reader);
         assert_eq!((c.rejected(RejectReason::MalformedJson), c.pings, c.frames), (1, 1, 1));
     }
+
+    /// One line that is not UTF-8 once ended the whole replay with an I/O error.
+    #[test]
+    fn a_line_that_is_not_utf8_is_quarantined_and_replay_goes_on() {
+        let jsonl: &[u8] = b"{\"symbol\":\"A\",\"ts\":1,\"price\":1,\"size\":1}\n\xff\xfe\n{\"symbol\":\"B\",\"ts\":2,\"price\":1,\"size\":1}\n";
+        let csv: &[u8] = b"symbol,ts,price,size\nA,1,1,1\nB\xc3,2,1,1\nC,3,1,1\n";
+        let dump: &[u8] = b"{\"recv_ns\":1,\"frame\":[{\"Type\":\"Ping\"}]}\n\x80\n{\"recv_ns\":2,\"frame\":[{\"Type\":\"Ping\"}]}\n";
+        let mut sources: Vec<Box<dyn TradeSource>> = vec![
+            Box::new(CanonicalReader::new(jsonl)),
+            Box::new(CsvReader::new(csv, &Default::default()).unwrap()),
+            Box::new(LsegDumpReader::new(dump, crate::mapping::builtin().into())),
+        ];
+        let bad_line = [2, 3, 2];
+        for (source, line) in sources.iter_mut().zip(bad_line) {
+            let (items, _) = drain(source.as_mut(), 8);
+            let rejects: Vec<_> = items
+                .iter()
+                .filter_map(|i| if let FeedItem::Rejected(r) = i { Some(r) } else { None })
+                .collect();
+            assert_eq!(rejects.len(), 1, "{items:?}");
+            assert_eq!(
+                (rejects[0].reason, rejects[0].line),
+                (RejectReason::BadEncoding, Some(line))
+            );
+            assert_eq!(source.counters().rejected(RejectReason::BadEncoding), 1);
+        }
+        let (items, _) = drain(&mut CanonicalReader::new(jsonl), 8);
+        assert!(matches!(&items[2], FeedItem::Trade(t) if &*t.symbol == "B"), "{items:?}");
+    }
 }

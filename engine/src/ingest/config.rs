@@ -25,12 +25,19 @@ pub struct IngestConfig {
     pub replay_file: Option<PathBuf>,
     /// Replay pacing when the command line gives none: "1x", "10x", ... or "max".
     pub replay_speed: String,
+    /// Longest wall-clock wait between two trades of a paced replay; a longer recorded gap is cut to it.
+    pub replay_max_gap_ms: u64,
+    /// A trade whose event time is further than this after its receive time (or, in a replay, whose
+    /// receive time is further than this after now) is quarantined as `time_out_of_range`.
+    pub max_future_skew_ms: u64,
     /// Field-mapping file for LSEG messages; empty = the built-in `engine/mappings/lseg.toml`.
     pub mapping: Option<PathBuf>,
     /// Folder of calendar files; empty = the built-in `engine/calendars/`.
     pub calendars: Option<PathBuf>,
     /// Where messages that cannot be mapped are kept, one JSON line each with the reason.
     pub quarantine: PathBuf,
+    /// Size at which the quarantine file is rotated to `PATH.1` (one rotated file is kept).
+    pub quarantine_max_bytes: u64,
     /// RIC -> MIC table for instruments neither RDN_EXCHD2 nor the RIC suffix place (TOML `[ric]` table).
     pub exchange_overrides: Option<PathBuf>,
     /// Core the publisher thread is pinned to; none = not pinned.
@@ -51,9 +58,12 @@ impl Default for IngestConfig {
             feed: FeedKind::Simulator,
             replay_file: None,
             replay_speed: "max".into(),
+            replay_max_gap_ms: 60_000,
+            max_future_skew_ms: 300_000,
             mapping: None,
             calendars: None,
             quarantine: PathBuf::from("var/quarantine/ingest.jsonl"),
+            quarantine_max_bytes: crate::feed::quarantine::DEFAULT_MAX_BYTES,
             exchange_overrides: None,
             publisher_core: Some(0),
             publish_batch: 64,

@@ -296,7 +296,7 @@ pub fn run<W: Write>(
             if let (Some(p), FeedItem::Trade(t)) = (pacer.as_mut(), &item) {
                 if p.must_wait(t.ts_event_ns) {
                     publisher.flush();
-                    p.wait(t.ts_event_ns);
+                    p.wait_unless(t.ts_event_ns, stop);
                 }
             }
             publisher.on_item(item);

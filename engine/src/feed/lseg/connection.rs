@@ -50,6 +50,15 @@ enum End {
     },
 }
 
+/// Longest PingTimeout believed, from the server or `default_ping_timeout_s`: a bigger (hostile or broken)
+/// value is clamped so the silence timer can neither overflow nor wait for ever.
+pub(crate) const MAX_PING_TIMEOUT_S: u64 = 3_600;
+
+/// How long a logged-in connection may stay silent: PingTimeout (clamped to 1..=MAX) plus the slack.
+fn silence_limit(ping_timeout_s: u64, slack: Duration) -> Duration {
+    Duration::from_secs(ping_timeout_s.clamp(1, MAX_PING_TIMEOUT_S)).saturating_add(slack)
+}
+
 pub(crate) fn now_ns() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
@@ -145,11 +154,11 @@ impl Client {
             return End::Lost { logged_in: false, reason: format!("sending login: {e}") };
         }
         let mut logged_in = false;
-        let mut ping_timeout = Duration::from_secs(c.default_ping_timeout_s);
         let slack = Duration::from_millis(c.ping_timeout_slack_ms);
+        let mut silence = silence_limit(c.default_ping_timeout_s, slack);
         let login_limit = Duration::from_millis(c.login_timeout_ms);
         loop {
-            let wait = if logged_in { ping_timeout + slack } else { login_limit };
+            let wait = if logged_in { silence } else { login_limit };
             let msg = match timeout(wait, ws.next()).await {
                 Err(_) if logged_in => {
                     self.shared.add(&self.shared.silence_timeouts, 1);
@@ -210,7 +219,14 @@ impl Client {
                     },
                     FeedEvent::LoginAccepted { ping_timeout_s } => {
                         if let Some(s) = ping_timeout_s.filter(|&s| s > 0) {
-                            ping_timeout = Duration::from_secs(s);
+                            if s > MAX_PING_TIMEOUT_S {
+                                tracing::warn!(
+                                    ping_timeout_s = s,
+                                    max = MAX_PING_TIMEOUT_S,
+                                    "server PingTimeout clamped"
+                                );
+                            }
+                            silence = silence_limit(s, slack);
                         }
                         if !logged_in {
                             logged_in = true;
@@ -288,4 +304,19 @@ impl Client {
 /// Resolves once stop is asked for (or its sender is gone).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_limit_never_overflows() {
+        let slack = Duration::from_millis(5_000);
+        assert_eq!(silence_limit(30, slack), Duration::from_secs(35));
+        let max = Duration::from_secs(MAX_PING_TIMEOUT_S) + slack;
+        assert_eq!(silence_limit(u64::MAX, slack), max);
+        assert_eq!(silence_limit(u64::MAX - 1, Duration::MAX), Duration::MAX);
+        assert_eq!(silence_limit(0, Duration::ZERO), Duration::from_secs(1));
+    }
 }

@@ -1,7 +1,7 @@
 //! Canonical tick JSON lines: `{"symbol","ts","price","size","exchange"?,"trade_id"?}` per line.
 
 use super::row::{self, Row};
-use super::{next_line, ReplayItem};
+use super::{Lines, Next, ReplayItem};
 use crate::feed::intern::Interner;
 use crate::feed::{Counters, RejectReason, Rejection};
 use crate::mapping::value::RawField;
@@ -32,9 +32,7 @@ fn field(v: Option<&RawValue>) -> Option<RawField<'_>> {
 /// Streams canonical tick lines from `reader`; blank lines are skipped.
 #[derive(Debug)]
 pub struct CanonicalReader<R> {
-    reader: R,
-    line: String,
-    line_no: u64,
+    lines: Lines<R>,
     interner: Interner,
     counters: Counters,
 }
@@ -42,9 +40,7 @@ pub struct CanonicalReader<R> {
 impl<R: BufRead> CanonicalReader<R> {
     pub fn new(reader: R) -> Self {
         Self {
-            reader,
-            line: String::new(),
-            line_no: 0,
+            lines: Lines::new(reader),
             interner: Interner::default(),
             counters: Counters::default(),
         }
@@ -55,7 +51,7 @@ impl<R: BufRead> CanonicalReader<R> {
     }
 
     fn decode(&mut self) -> ReplayItem {
-        let result = match serde_json::from_str::<Line<'_>>(&self.line) {
+        let result = match serde_json::from_str::<Line<'_>>(&self.lines.text) {
             Ok(l) => row::to_trade(
                 Row {
                     symbol: field(l.symbol),
@@ -80,9 +76,9 @@ impl<R: BufRead> CanonicalReader<R> {
                 ReplayItem::Reject(Rejection {
                     reason,
                     detail,
-                    raw: self.line.clone(),
+                    raw: self.lines.text.clone(),
                     recv_ns: 0,
-                    line: Some(self.line_no),
+                    line: Some(self.lines.no),
                 })
             }
         }
@@ -93,21 +89,18 @@ impl<R: BufRead> Iterator for CanonicalReader<R> {
     type Item = io::Result<ReplayItem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match next_line(&mut self.reader, &mut self.line) {
-                Err(e) => return Some(Err(e)),
-                Ok(false) => return None,
-                Ok(true) => {
-                    self.line_no += 1;
-                    if self.line.trim().is_empty() {
-                        continue;
-                    }
-                    self.counters.frames += 1;
-                    self.counters.messages += 1;
-                    return Some(Ok(self.decode()));
-                }
+        let item = match self.lines.next_line() {
+            Err(e) => return Some(Err(e)),
+            Ok(Next::End) => return None,
+            Ok(Next::NotUtf8(r)) => {
+                self.counters.count_reject(r.reason);
+                ReplayItem::Reject(r)
             }
-        }
+            Ok(Next::Line) => self.decode(),
+        };
+        self.counters.frames += 1;
+        self.counters.messages += 1;
+        Some(Ok(item))
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV trades with a header row; which column is which is given by [`CsvColumns`].
 
 use super::row::{self, Row};
-use super::{next_line, ReplayItem};
+use super::{Lines, Next, ReplayItem};
 use crate::feed::intern::Interner;
 use crate::feed::{Counters, Rejection};
 use crate::mapping::value::RawField;
@@ -45,6 +45,8 @@ pub enum CsvError {
     Io(#[from] io::Error),
     #[error("CSV has no header row")]
     NoHeader,
+    #[error("CSV header (line {0}) is not valid UTF-8")]
+    HeaderNotUtf8(u64),
     #[error("CSV header has no column {0:?}")]
     MissingColumn(String),
 }
@@ -62,10 +64,8 @@ struct Indices {
 /// Streams trades from CSV rows. Fields may be double-quoted (`""` is a quote); blank lines are skipped.
 #[derive(Debug)]
 pub struct CsvReader<R> {
-    reader: R,
+    lines: Lines<R>,
     at: Indices,
-    line: String,
-    line_no: u64,
     interner: Interner,
     counters: Counters,
 }
@@ -75,20 +75,15 @@ impl<R: BufRead> CsvReader<R> {
     ///
     /// # Errors
     /// The header is missing or lacks a configured column (an optional column that is absent is ignored).
-    pub fn new(mut reader: R, columns: &CsvColumns) -> Result<Self, CsvError> {
-        let mut line = String::new();
-        let mut line_no = 0;
-        loop {
-            if !next_line(&mut reader, &mut line)? {
-                return Err(CsvError::NoHeader);
-            }
-            line_no += 1;
-            if !line.trim().is_empty() {
-                break;
-            }
+    pub fn new(reader: R, columns: &CsvColumns) -> Result<Self, CsvError> {
+        let mut lines = Lines::new(reader);
+        match lines.next_line()? {
+            Next::Line => {}
+            Next::End => return Err(CsvError::NoHeader),
+            Next::NotUtf8(r) => return Err(CsvError::HeaderNotUtf8(r.line.unwrap_or(lines.no))),
         }
         let header: Vec<String> =
-            split_row(&line).into_iter().map(|c| c.trim().to_string()).collect();
+            split_row(&lines.text).into_iter().map(|c| c.trim().to_string()).collect();
         let find = |name: &str| header.iter().position(|h| h == name);
         let need = |name: &str| find(name).ok_or_else(|| CsvError::MissingColumn(name.to_string()));
         let at = Indices {
@@ -99,14 +94,7 @@ impl<R: BufRead> CsvReader<R> {
             exchange: columns.exchange.as_deref().and_then(find),
             trade_id: columns.trade_id.as_deref().and_then(find),
         };
-        Ok(Self {
-            reader,
-            at,
-            line,
-            line_no,
-            interner: Interner::default(),
-            counters: Counters::default(),
-        })
+        Ok(Self { lines, at, interner: Interner::default(), counters: Counters::default() })
     }
 
     pub fn counters(&self) -> &Counters {
@@ -114,7 +102,7 @@ impl<R: BufRead> CsvReader<R> {
     }
 
     fn decode(&mut self) -> ReplayItem {
-        let cells = split_row(&self.line);
+        let cells = split_row(&self.lines.text);
         let cell = |i: usize| cells.get(i).map(|c| RawField::Text(Cow::Borrowed(c.trim())));
         let row = Row {
             symbol: cell(self.at.symbol),
@@ -134,9 +122,9 @@ impl<R: BufRead> CsvReader<R> {
                 ReplayItem::Reject(Rejection {
                     reason,
                     detail,
-                    raw: self.line.clone(),
+                    raw: self.lines.text.clone(),
                     recv_ns: 0,
-                    line: Some(self.line_no),
+                    line: Some(self.lines.no),
                 })
             }
         }
@@ -199,21 +187,18 @@ impl<R: BufRead> Iterator for CsvReader<R> {
     type Item = io::Result<ReplayItem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match next_line(&mut self.reader, &mut self.line) {
-                Err(e) => return Some(Err(e)),
-                Ok(false) => return None,
-                Ok(true) => {
-                    self.line_no += 1;
-                    if self.line.trim().is_empty() {
-                        continue;
-                    }
-                    self.counters.frames += 1;
-                    self.counters.messages += 1;
-                    return Some(Ok(self.decode()));
-                }
+        let item = match self.lines.next_line() {
+            Err(e) => return Some(Err(e)),
+            Ok(Next::End) => return None,
+            Ok(Next::NotUtf8(r)) => {
+                self.counters.count_reject(r.reason);
+                ReplayItem::Reject(r)
             }
-        }
+            Ok(Next::Line) => self.decode(),
+        };
+        self.counters.frames += 1;
+        self.counters.messages += 1;
+        Some(Ok(item))
     }
 }
 

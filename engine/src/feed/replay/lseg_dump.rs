@@ -1,7 +1,7 @@
 //! LSEG dump files: one received frame per line, `{"recv_ns": u64, "frame": [..]}` (or `"recv"`: RFC 3339).
 
 use super::timestamp::rfc3339_ns;
-use super::{next_line, ReplayItem};
+use super::{Lines, Next, ReplayItem};
 use crate::feed::lseg::{FeedEvent, LsegSession};
 use crate::feed::{Counters, RejectReason, Rejection};
 use crate::mapping::Mapping;
@@ -23,10 +23,8 @@ struct DumpLine<'a> {
 /// Replays a dump through an [`LsegSession`], exactly as if the frames arrived at their `recv_ns`.
 #[derive(Debug)]
 pub struct LsegDumpReader<R> {
-    reader: R,
+    lines: Lines<R>,
     session: LsegSession,
-    line: String,
-    line_no: u64,
     /// Line-level rejects (the dump line itself was unreadable); message rejects are the session's.
     line_counters: Counters,
     pending: VecDeque<ReplayItem>,
@@ -35,10 +33,8 @@ pub struct LsegDumpReader<R> {
 impl<R: BufRead> LsegDumpReader<R> {
     pub fn new(reader: R, mapping: Arc<Mapping>) -> Self {
         Self {
-            reader,
+            lines: Lines::new(reader),
             session: LsegSession::new(mapping),
-            line: String::new(),
-            line_no: 0,
             line_counters: Counters::default(),
             pending: VecDeque::new(),
         }
@@ -59,8 +55,8 @@ impl<R: BufRead> LsegDumpReader<R> {
     }
 
     fn decode_line(&mut self) {
-        let line_no = self.line_no;
-        let parsed = serde_json::from_str::<DumpLine<'_>>(&self.line);
+        let line_no = self.lines.no;
+        let parsed = serde_json::from_str::<DumpLine<'_>>(&self.lines.text);
         let (recv_ns, frame) = match parsed {
             Err(e) => return self.reject_line(RejectReason::MalformedJson, e.to_string()),
             Ok(DumpLine { frame: None, .. }) => {
@@ -101,9 +97,9 @@ impl<R: BufRead> LsegDumpReader<R> {
         self.pending.push_back(ReplayItem::Reject(Rejection {
             reason,
             detail,
-            raw: self.line.clone(),
+            raw: self.lines.text.clone(),
             recv_ns: 0,
-            line: Some(self.line_no),
+            line: Some(self.lines.no),
         }));
     }
 }
@@ -116,15 +112,14 @@ impl<R: BufRead> Iterator for LsegDumpReader<R> {
             if let Some(item) = self.pending.pop_front() {
                 return Some(Ok(item));
             }
-            match next_line(&mut self.reader, &mut self.line) {
+            match self.lines.next_line() {
                 Err(e) => return Some(Err(e)),
-                Ok(false) => return None,
-                Ok(true) => {
-                    self.line_no += 1;
-                    if !self.line.trim().is_empty() {
-                        self.decode_line();
-                    }
+                Ok(Next::End) => return None,
+                Ok(Next::NotUtf8(r)) => {
+                    self.line_counters.count_reject(r.reason);
+                    return Some(Ok(ReplayItem::Reject(r)));
                 }
+                Ok(Next::Line) => self.decode_line(),
             }
         }
     }

@@ -13,7 +13,7 @@ pub use csv::{CsvColumns, CsvError, CsvReader};
 pub use dump_writer::DumpWriter;
 pub use lseg_dump::LsegDumpReader;
 
-use crate::feed::{Quarantine, Rejection, Trade};
+use crate::feed::{Quarantine, RejectReason, Rejection, Trade};
 use std::io::{self, Write};
 
 /// One thing a replay reader found in its file.
@@ -43,13 +43,86 @@ where
     })
 }
 
-/// Reads the next line into `buf` without its line ending; `Ok(false)` at the end of input.
-fn next_line(reader: &mut impl io::BufRead, buf: &mut String) -> io::Result<bool> {
-    buf.clear();
-    if reader.read_line(buf)? == 0 {
-        return Ok(false);
+/// What [`Lines::next_line`] found.
+#[derive(Debug)]
+enum Next {
+    /// A non-blank line, now in [`Lines::text`].
+    Line,
+    /// A line that is not UTF-8: its reject, to quarantine before going on with the next line.
+    NotUtf8(Rejection),
+    End,
+}
+
+/// The lines of a replay file with their 1-based numbers, without line endings; blank lines skipped.
+#[derive(Debug)]
+struct Lines<R> {
+    reader: R,
+    bytes: Vec<u8>,
+    /// The current line, valid after [`Next::Line`].
+    text: String,
+    /// 1-based number of the current line (0 before the first).
+    no: u64,
+}
+
+impl<R: io::BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Self { reader, bytes: Vec::new(), text: String::new(), no: 0 }
     }
-    let trimmed = buf.trim_end_matches(['\n', '\r']).len();
-    buf.truncate(trimmed);
-    Ok(true)
+
+    /// Reads the next non-blank line; a line that is not UTF-8 is a reject, not the end of the file.
+    ///
+    /// # Errors
+    /// Reading the file failed.
+    fn next_line(&mut self) -> io::Result<Next> {
+        loop {
+            self.bytes.clear();
+            if self.reader.read_until(b'\n', &mut self.bytes)? == 0 {
+                return Ok(Next::End);
+            }
+            self.no += 1;
+            while self.bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+                self.bytes.pop();
+            }
+            self.text.clear();
+            match std::str::from_utf8(&self.bytes) {
+                Ok(t) if t.trim().is_empty() => continue,
+                Ok(t) => {
+                    self.text.push_str(t);
+                    return Ok(Next::Line);
+                }
+                Err(e) => {
+                    return Ok(Next::NotUtf8(Rejection {
+                        reason: RejectReason::BadEncoding,
+                        detail: format!(
+                            "invalid UTF-8 after byte {} (raw shown lossily)",
+                            e.valid_up_to()
+                        ),
+                        raw: String::from_utf8_lossy(&self.bytes).into_owned(),
+                        recv_ns: 0,
+                        line: Some(self.no),
+                    }))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_skip_blanks_and_turn_bad_utf8_into_a_reject() {
+        let mut lines = Lines::new(&b"a\r\n\n  \nb\xff\xfec\nd"[..]);
+        assert!(matches!(lines.next_line().unwrap(), Next::Line));
+        assert_eq!((lines.text.as_str(), lines.no), ("a", 1));
+        let Next::NotUtf8(r) = lines.next_line().unwrap() else { panic!("not a reject") };
+        assert_eq!(
+            (r.reason, r.line, r.raw.as_str()),
+            (RejectReason::BadEncoding, Some(4), "b\u{fffd}\u{fffd}c")
+        );
+        assert!(matches!(lines.next_line().unwrap(), Next::Line));
+        assert_eq!((lines.text.as_str(), lines.no), ("d", 5));
+        assert!(matches!(lines.next_line().unwrap(), Next::End));
+    }
 }
