@@ -23,6 +23,8 @@ pub struct ConflationKey {
 pub struct CloseReason {
     pub code: u16,
     pub reason: String,
+    /// The client closed first: only the library's echoing reply may go out.
+    pub by_peer: bool,
 }
 
 /// Bounds of one queue, from `[websocket]`.
@@ -180,8 +182,21 @@ impl ClientShared {
     pub fn request_close(&self, code: u16, reason: impl Into<String>) {
         let mut q = self.lock();
         if q.close.is_none() {
-            q.close = Some(CloseReason { code, reason: reason.into() });
+            q.close = Some(CloseReason { code, reason: reason.into(), by_peer: false });
         }
+        drop(q);
+        self.wake.notify_one();
+    }
+
+    /// The client sent a close frame: nothing more may be sent but the close reply, so the queue is dropped.
+    pub fn peer_closed(&self, code: u16) {
+        let mut q = self.lock();
+        q.control.clear();
+        q.trades.clear();
+        q.conflated.clear();
+        q.index.clear();
+        (q.dropped_trades, q.dropped_updates) = (0, 0);
+        q.close = Some(CloseReason { code, reason: String::new(), by_peer: true });
         drop(q);
         self.wake.notify_one();
     }

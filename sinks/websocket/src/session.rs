@@ -26,6 +26,7 @@ type Ws = WebSocketStream<TcpStream>;
 /// Close codes used by the server.
 pub mod close {
     pub const GOING_AWAY: u16 = 1001;
+    pub const INVALID_DATA: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const TRY_AGAIN: u16 = 1013;
@@ -109,7 +110,12 @@ impl Reader {
                                 );
                             }
                         }
-                        Message::Close(_) => return,
+                        Message::Close(frame) => {
+                            // The library queued the echoing reply; the writer sends it (and nothing else).
+                            let code = frame.as_ref().map_or(1000, |f| u16::from(f.code));
+                            self.client.peer_closed(code);
+                            return;
+                        }
                         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                     }
                 }
@@ -121,6 +127,11 @@ impl Reader {
                     );
                     self.error("frame_too_large", &text, None);
                     self.client.request_close(close::TOO_BIG, "frame too large");
+                    return;
+                }
+                Some(Err(WsErr::Utf8(e))) => {
+                    tracing::debug!(client = self.client.id, error = %e, "invalid UTF-8 text frame");
+                    self.client.request_close(close::INVALID_DATA, "invalid UTF-8 in a text frame");
                     return;
                 }
                 Some(Err(e)) => {
@@ -287,7 +298,7 @@ async fn write_loop(
                 let reason =
                     format!("slow consumer: behind for {} ms", since.elapsed().as_millis());
                 client.request_close(close::POLICY, reason.clone());
-                close = Some(CloseReason { code: close::POLICY, reason });
+                close = Some(CloseReason { code: close::POLICY, reason, by_peer: false });
             }
         } else {
             behind_since = None;
@@ -315,6 +326,11 @@ async fn write_loop(
             }
         }
         if let Some(reason) = close {
+            if reason.by_peer {
+                // Flushes the reply tungstenite queued when it read the client's close.
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
+                break;
+            }
             let frame =
                 CloseFrame { code: CloseCode::from(reason.code), reason: reason.reason.into() };
             let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
