@@ -31,8 +31,9 @@ pub struct WebsocketConfig {
     /// Name of an environment variable holding the bearer token clients must present (`Authorization: Bearer`
     /// header or `?token=` in the URL). Unset: no authentication.
     pub auth_token_env: Option<String>,
-    /// `Origin` header values allowed to open a websocket (exact match, e.g. "https://charts.example").
-    /// Empty: any origin. Requests without an `Origin` header (non-browser clients) are always allowed.
+    /// `Origin` header values allowed to open a websocket (exact match, e.g. "https://charts.example"), besides
+    /// the server's own origin (its chart page). Empty: also localhost pages. `"*"`: any origin. Requests
+    /// without an `Origin` header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
     /// How often the server pings each client.
     pub ping_interval_ms: u64,
@@ -155,6 +156,9 @@ impl WebsocketConfig {
                     "websocket.auth_token_env must name a variable (omit it for no auth)".into()
                 );
             }
+        }
+        for entry in &self.allowed_origins {
+            crate::origin::check_entry(entry).map_err(WsError::Config)?;
         }
         self.candle_config()
             .validate()

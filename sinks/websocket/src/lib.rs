@@ -12,6 +12,7 @@ mod hub;
 pub mod limits;
 mod market;
 pub mod message;
+mod origin;
 pub mod queue;
 mod registry;
 pub mod request;

@@ -7,6 +7,7 @@ use crate::http::{self, HeadError, Request};
 use crate::hub::Hub;
 use crate::market::Market;
 use crate::message;
+use crate::origin;
 use crate::queue::{ClientShared, QueueBounds};
 use crate::session::{self, close};
 use crate::stats::{Stats, StatsSnapshot};
@@ -302,14 +303,15 @@ async fn connection(mut stream: TcpStream, ctx: Arc<ServerCtx>) {
 async fn upgrade(stream: &mut TcpStream, req: Request, ctx: &ServerCtx) -> Option<Vec<u8>> {
     let refusal: Option<(&str, &str, String)> = if req.path != WS_PATH {
         Some(("404 Not Found", "not_found", format!("websocket endpoint is {WS_PATH}")))
-    } else if !origin_allowed(&req, &ctx.cfg.allowed_origins) {
+    } else if !origin::allowed(req.header("origin"), req.header("host"), &ctx.cfg.allowed_origins) {
         Stats::add(&ctx.stats.refused_origin, 1);
         Some((
             "403 Forbidden",
             "origin_not_allowed",
             "this origin may not open a websocket here".into(),
         ))
-    } else if ctx.token.as_deref().is_some_and(|t| !http::token_matches(req.token(), t)) {
+    } else if ctx.token.as_deref().is_some_and(|t| !http::token_matches(req.token().as_deref(), t))
+    {
         Stats::add(&ctx.stats.refused_auth, 1);
         let text = "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN";
         Some(("401 Unauthorized", "unauthorized", text.into()))
@@ -346,16 +348,6 @@ async fn upgrade(stream: &mut TcpStream, req: Request, ctx: &ServerCtx) -> Optio
             .await;
             None
         }
-    }
-}
-
-fn origin_allowed(req: &Request, allowed: &[String]) -> bool {
-    if allowed.is_empty() {
-        return true;
-    }
-    match req.header("origin") {
-        None => true,
-        Some(o) => allowed.iter().any(|a| a == o.trim()),
     }
 }
 
