@@ -41,6 +41,15 @@ pub struct WebsocketConfig {
     pub ping_timeout_ms: u64,
     /// A connection must complete its HTTP request or websocket upgrade within this time.
     pub handshake_timeout_ms: u64,
+    /// Most connections still in their handshake; a new one past it evicts the oldest (never waits).
+    pub max_handshakes: usize,
+    /// Most connections in their handshake from one IP address; a new one past it evicts that address's
+    /// oldest, so one address cannot fill `max_handshakes`.
+    pub max_handshakes_per_addr: usize,
+    /// Most plain HTTP answers (page, library, stats) being written at once; more get 503 at once.
+    pub max_http_connections: usize,
+    /// A plain HTTP answer (or a refusal) not taken by the client within this time is dropped.
+    pub http_write_timeout_ms: u64,
     /// Trades queued per client; past it trades are dropped for that client and it gets a gap notice with
     /// the count.
     pub trade_queue: usize,
@@ -87,6 +96,10 @@ impl Default for WebsocketConfig {
             ping_interval_ms: 15_000,
             ping_timeout_ms: 45_000,
             handshake_timeout_ms: 5_000,
+            max_handshakes: 1_024,
+            max_handshakes_per_addr: 64,
+            max_http_connections: 256,
+            http_write_timeout_ms: 10_000,
             trade_queue: 4_096,
             conflated_queue: 4_096,
             control_queue: 1_024,
@@ -113,7 +126,7 @@ impl WebsocketConfig {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return bad(format!("websocket.listen = {:?}: expected IP:PORT", self.listen));
         }
-        let ranges: [(&str, u64, u64, u64); 14] = [
+        let ranges: [(&str, u64, u64, u64); 18] = [
             ("worker_threads", self.worker_threads as u64, 1, 64),
             ("max_connections", self.max_connections as u64, 1, 1_000_000),
             ("max_subscriptions", self.max_subscriptions as u64, 1, 100_000),
@@ -121,6 +134,10 @@ impl WebsocketConfig {
             ("max_messages_per_sec", u64::from(self.max_messages_per_sec), 1, 100_000),
             ("ping_interval_ms", self.ping_interval_ms, 10, 3_600_000),
             ("handshake_timeout_ms", self.handshake_timeout_ms, 10, 600_000),
+            ("max_handshakes", self.max_handshakes as u64, 1, 1_000_000),
+            ("max_handshakes_per_addr", self.max_handshakes_per_addr as u64, 1, 1_000_000),
+            ("max_http_connections", self.max_http_connections as u64, 1, 1_000_000),
+            ("http_write_timeout_ms", self.http_write_timeout_ms, 10, 600_000),
             ("trade_queue", self.trade_queue as u64, 1, 1 << 24),
             ("conflated_queue", self.conflated_queue as u64, 1, 1 << 24),
             ("control_queue", self.control_queue as u64, 4, 1 << 20),
@@ -139,6 +156,12 @@ impl WebsocketConfig {
                 "websocket.control_queue = {} must be at least max_subscriptions + 16 = {} (one snapshot per channel)",
                 self.control_queue,
                 self.max_subscriptions + 16
+            ));
+        }
+        if self.max_handshakes_per_addr > self.max_handshakes {
+            return bad(format!(
+                "websocket.max_handshakes_per_addr = {} must be at most max_handshakes = {}",
+                self.max_handshakes_per_addr, self.max_handshakes
             ));
         }
         if self.ping_timeout_ms <= self.ping_interval_ms {
@@ -198,6 +221,9 @@ impl WebsocketConfig {
     }
     pub fn handshake_timeout(&self) -> Duration {
         Duration::from_millis(self.handshake_timeout_ms)
+    }
+    pub fn http_write_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_write_timeout_ms)
     }
     pub fn slow_client_disconnect(&self) -> Duration {
         Duration::from_millis(self.slow_client_disconnect_ms)

@@ -2,9 +2,11 @@
 //! many websocket clients, and serves the live chart page. Protocol and limits: docs/websocket.md.
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod bench;
 pub mod channel;
 pub mod config;
+mod connection;
 pub mod error;
 mod feed;
 pub mod http;

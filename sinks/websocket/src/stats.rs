@@ -51,6 +51,9 @@ counters! {
     refused_auth: "Upgrades refused: missing or wrong token.",
     refused_origin: "Upgrades refused: origin not allowed.",
     bad_handshakes: "Connections that sent no valid HTTP request in time (half-open, garbage, too big).",
+    evicted_handshakes: "Connections closed in their handshake to make room (max_handshakes, max_handshakes_per_addr).",
+    refused_http: "HTTP requests answered 503: over max_http_connections.",
+    http_write_timeouts: "HTTP answers abandoned: not taken within http_write_timeout_ms.",
     errors_bad_json: "Inbound text frames that were not JSON.",
     errors_bad_request: "Inbound JSON that was not a valid request (missing fields, unknown op).",
     errors_unknown_channel: "Channels refused in subscribe/unsubscribe.",
@@ -90,6 +93,6 @@ mod prometheus_tests {
         assert!(text.contains("# TYPE tickring_websocket_connections_open gauge"));
         assert!(text
             .contains("# TYPE tickring_websocket_ticks_in counter\ntickring_websocket_ticks_in 7"));
-        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 26);
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 29);
     }
 }
