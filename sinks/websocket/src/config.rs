@@ -76,6 +76,9 @@ pub struct WebsocketConfig {
     pub snapshot_trades: usize,
     /// Recent closed candles per symbol and series kept for the snapshot of a candle channel.
     pub snapshot_candles: usize,
+    /// Snapshot events one client may cause per second (a token bucket of one second; one subscribe may
+    /// overdraw it and then waits it off). Past it a subscribe gets `snapshot_rate_limited`.
+    pub snapshot_events_per_sec: u32,
     /// Longest the ring reader waits for ticks before running the candle clock.
     pub feed_wait_ms: u64,
 }
@@ -111,6 +114,7 @@ impl Default for WebsocketConfig {
             candle_grace_ms: 2_000,
             snapshot_trades: 20,
             snapshot_candles: 120,
+            snapshot_events_per_sec: 50_000,
             feed_wait_ms: 20,
         }
     }
@@ -126,7 +130,7 @@ impl WebsocketConfig {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return bad(format!("websocket.listen = {:?}: expected IP:PORT", self.listen));
         }
-        let ranges: [(&str, u64, u64, u64); 18] = [
+        let ranges: [(&str, u64, u64, u64); 19] = [
             ("worker_threads", self.worker_threads as u64, 1, 64),
             ("max_connections", self.max_connections as u64, 1, 1_000_000),
             ("max_subscriptions", self.max_subscriptions as u64, 1, 100_000),
@@ -145,6 +149,7 @@ impl WebsocketConfig {
             ("max_messages_per_frame", self.max_messages_per_frame as u64, 1, 1 << 16),
             ("candle_update_ms", self.candle_update_ms, 10, 60_000),
             ("feed_wait_ms", self.feed_wait_ms, 1, 10_000),
+            ("snapshot_events_per_sec", u64::from(self.snapshot_events_per_sec), 1, 100_000_000),
         ];
         for (key, value, lo, hi) in ranges {
             if value < lo || value > hi {

@@ -20,6 +20,7 @@ mod registry;
 pub mod request;
 pub mod server;
 mod session;
+mod snapshot;
 pub mod stats;
 pub mod web;
 

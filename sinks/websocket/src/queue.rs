@@ -46,6 +46,8 @@ struct Inner {
     /// Some message was dropped or replaced because the queue was at its bound since the last drain.
     overflowed: bool,
     close: Option<CloseReason>,
+    /// Snapshots being encoded outside the hub lock: live events wait in the queue until they are queued.
+    held: u32,
 }
 
 /// What the writer takes out in one go.
@@ -205,14 +207,35 @@ impl ClientShared {
         self.lock().close.is_some()
     }
 
-    /// Takes everything queued.
+    /// Holds live events back (taken under the hub lock, before the snapshot rows are copied).
+    pub fn hold_live(&self) {
+        self.lock().held += 1;
+    }
+
+    /// The snapshots are queued: live events may follow them.
+    pub fn release_live(&self) {
+        let mut q = self.lock();
+        q.held = q.held.saturating_sub(1);
+        let pending = q.held == 0 && !q.is_empty();
+        drop(q);
+        if pending {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Takes everything queued (only replies while a snapshot is being encoded).
     pub fn drain(&self) -> Drained {
         let mut q = self.lock();
-        let (control, trades, conflated) = (
-            std::mem::take(&mut q.control),
-            std::mem::take(&mut q.trades),
-            std::mem::take(&mut q.conflated),
-        );
+        let control = std::mem::take(&mut q.control);
+        if q.held > 0 {
+            let close = q.close.clone();
+            return Drained {
+                messages: control.into_iter().map(Arc::from).collect(),
+                overflowed: false,
+                close,
+            };
+        }
+        let (trades, conflated) = (std::mem::take(&mut q.trades), std::mem::take(&mut q.conflated));
         q.index.clear();
         let (dropped, dropped_updates) =
             (std::mem::take(&mut q.dropped_trades), std::mem::take(&mut q.dropped_updates));
@@ -288,6 +311,20 @@ mod tests {
         let d = c.drain();
         assert_eq!(&*d.messages[0], "r0");
         assert_eq!(&*d.messages[4], "t");
+    }
+
+    #[test]
+    fn live_events_wait_for_a_snapshot_being_encoded() {
+        let c = client(8, 8);
+        c.hold_live();
+        c.push_trade(&Arc::from("live"));
+        assert!(c.push_control("ack".into()));
+        let got: Vec<String> = c.drain().messages.iter().map(|m| m.to_string()).collect();
+        assert_eq!(got, ["ack"]);
+        assert!(c.push_control("snapshot".into()));
+        c.release_live();
+        let got: Vec<String> = c.drain().messages.iter().map(|m| m.to_string()).collect();
+        assert_eq!(got, ["snapshot", "live"]);
     }
 
     #[test]

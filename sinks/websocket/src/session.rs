@@ -3,11 +3,12 @@
 //! ever pushes into this client's bounded queue.
 
 use crate::channel::Channel;
-use crate::limits::{RateLimiter, Verdict};
+use crate::limits::{RateLimiter, SnapshotBudget, Verdict};
 use crate::message;
 use crate::queue::{ClientShared, CloseReason};
 use crate::request::{self, Op};
 use crate::server::ServerCtx;
+use crate::snapshot;
 use crate::stats::Stats;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -51,6 +52,7 @@ pub async fn run(ws: Ws, ctx: Arc<ServerCtx>, client: Arc<ClientShared>) {
         client: Arc::clone(&client),
         subs: BTreeSet::new(),
         rate: RateLimiter::new(ctx.cfg.max_messages_per_sec, Instant::now()),
+        snapshots: SnapshotBudget::new(ctx.cfg.snapshot_events_per_sec, Instant::now()),
     };
     reader.run(stream, &last_inbound).await;
     // Whatever ended the reader, stop taking events, let the writer send what it must, then stop it.
@@ -71,6 +73,7 @@ struct Reader {
     client: Arc<ClientShared>,
     subs: BTreeSet<Channel>,
     rate: RateLimiter,
+    snapshots: SnapshotBudget,
 }
 
 impl Reader {
@@ -231,10 +234,28 @@ impl Reader {
                     self.error("too_many_subscriptions", &text, id);
                     return;
                 }
+                if let Some(wait) = self.snapshots.wait(Instant::now()).filter(|_| !new.is_empty())
+                {
+                    Stats::add(&stats.errors_snapshot_limit, 1);
+                    let text = format!(
+                        "snapshots are limited to {} events per second per client: retry in {} ms; nothing changed",
+                        self.ctx.cfg.snapshot_events_per_sec,
+                        wait.as_millis()
+                    );
+                    self.error("snapshot_rate_limited", &text, id);
+                    return;
+                }
                 self.subs.extend(new.iter().cloned());
                 let changed: Vec<String> = new.iter().map(Channel::to_string).collect();
                 self.reply(message::ack("subscribe", id, &changed, &self.names()));
-                if !self.ctx.hub.lock().subscribe(&self.client, &new) {
+                let rows = self.ctx.hub.lock().subscribe(&self.client, &new);
+                self.snapshots.charge(rows.iter().map(Vec::len).sum(), Instant::now());
+                let mut ok = true;
+                for (ch, rows) in new.iter().zip(&rows) {
+                    ok = ok && self.client.push_control(snapshot::encode(&ch.to_string(), rows));
+                }
+                self.client.release_live();
+                if !ok {
                     Stats::add(&stats.closed_control_overflow, 1);
                     self.client.request_close(close::POLICY, "not reading: reply queue full");
                 }
