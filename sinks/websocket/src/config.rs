@@ -61,6 +61,10 @@ pub struct WebsocketConfig {
     /// A client whose queue overflowed on every drain for this long, or one write to whose socket does not
     /// complete within this long, is disconnected (1008, "slow consumer").
     pub slow_client_disconnect_ms: u64,
+    /// Bytes all client queues together may hold (each queued message counted per client until written).
+    /// Past it the clients holding the most (those not reading) are closed first (1008), until usage is
+    /// under 90% of it.
+    pub queue_memory_budget_bytes: u64,
     /// Most messages in one outbound frame (every frame is a JSON array of messages).
     pub max_messages_per_frame: usize,
     /// Kernel send buffer per connection in bytes (0: the OS default). Smaller buffers make a stuck client
@@ -107,6 +111,7 @@ impl Default for WebsocketConfig {
             conflated_queue: 4_096,
             control_queue: 1_024,
             slow_client_disconnect_ms: 5_000,
+            queue_memory_budget_bytes: 512 << 20,
             max_messages_per_frame: 256,
             socket_send_buffer: 0,
             candle_update_ms: 250,
@@ -130,7 +135,7 @@ impl WebsocketConfig {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return bad(format!("websocket.listen = {:?}: expected IP:PORT", self.listen));
         }
-        let ranges: [(&str, u64, u64, u64); 19] = [
+        let ranges: [(&str, u64, u64, u64); 20] = [
             ("worker_threads", self.worker_threads as u64, 1, 64),
             ("max_connections", self.max_connections as u64, 1, 1_000_000),
             ("max_subscriptions", self.max_subscriptions as u64, 1, 100_000),
@@ -146,6 +151,7 @@ impl WebsocketConfig {
             ("conflated_queue", self.conflated_queue as u64, 1, 1 << 24),
             ("control_queue", self.control_queue as u64, 4, 1 << 20),
             ("slow_client_disconnect_ms", self.slow_client_disconnect_ms, 10, 3_600_000),
+            ("queue_memory_budget_bytes", self.queue_memory_budget_bytes, 1 << 20, 1 << 40),
             ("max_messages_per_frame", self.max_messages_per_frame as u64, 1, 1 << 16),
             ("candle_update_ms", self.candle_update_ms, 10, 60_000),
             ("feed_wait_ms", self.feed_wait_ms, 1, 10_000),

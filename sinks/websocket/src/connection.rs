@@ -112,8 +112,12 @@ async fn websocket(stream: TcpStream, rest: Vec<u8>, ctx: Arc<ServerCtx>) {
         conflated: ctx.cfg.conflated_queue,
         control: ctx.cfg.control_queue,
     };
-    let client = ClientShared::new(ctx.next_client_id(), bounds);
+    let budget = Some(Arc::clone(&ctx.memory));
+    let client = ClientShared::with_budget(ctx.next_client_id(), bounds, budget);
+    ctx.memory.register(&client);
+    let id = client.id;
     session::run(ws, Arc::clone(&ctx), client).await;
+    ctx.memory.unregister(id);
     ctx.stats.connections_open.fetch_sub(1, Relaxed);
 }
 

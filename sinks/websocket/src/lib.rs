@@ -13,6 +13,7 @@ pub mod http;
 mod hub;
 pub mod limits;
 mod market;
+mod memory;
 pub mod message;
 mod origin;
 pub mod queue;

@@ -7,6 +7,7 @@ use crate::error::WsError;
 use crate::http;
 use crate::hub::Hub;
 use crate::market::Market;
+use crate::memory::MemoryBudget;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::web;
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct ServerCtx {
     token: Option<String>,
     next_id: AtomicU64,
     handshakes: Arc<Handshakes>,
+    /// What client queues hold, process-wide.
+    pub memory: Arc<MemoryBudget>,
     /// Plain HTTP answers being written now (capped by `max_http_connections`).
     pub http_open: AtomicUsize,
     started: Instant,
@@ -119,6 +122,8 @@ impl Server {
                 .spawn(move || crate::feed::run(&cfg, &ring, &hub, &stop))
                 .map_err(WsError::Thread)?
         };
+        let memory =
+            MemoryBudget::new(usize::try_from(cfg.queue_memory_budget_bytes).unwrap_or(usize::MAX));
         let handshakes = Handshakes::new(cfg.max_handshakes, cfg.max_handshakes_per_addr);
         let ctx = Arc::new(ServerCtx {
             cfg,
@@ -128,9 +133,11 @@ impl Server {
             token,
             next_id: AtomicU64::new(1),
             handshakes,
+            memory: Arc::clone(&memory),
             http_open: AtomicUsize::new(0),
             started: Instant::now(),
         });
+        runtime.spawn(memory.run(Arc::clone(&stats), ctx.shutdown.clone()));
         runtime.spawn(accept_loop(listener, ctx));
         tracing::info!(%addr, "websocket pusher listening (ws://{addr}{WS_PATH}, chart page http://{addr}/)");
         Ok(Self { runtime: Some(runtime), addr, stats, shutdown, feed_stop, feed: Some(feed) })

@@ -328,9 +328,13 @@ async fn write_loop(
         if send_ping {
             frames.push(Message::Ping(bytes::Bytes::from_static(b"tickring")));
         }
-        if !frames.is_empty() {
+        if frames.is_empty() {
+            client.release(drained.bytes);
+        } else {
             let n = frames.len() as u64;
-            match guarded_write(&mut sink, frames, slow, &mut stop).await {
+            let written = guarded_write(&mut sink, frames, slow, &mut stop).await;
+            client.release(drained.bytes);
+            match written {
                 Ok(()) => {
                     Stats::add(&stats.frames_out, n);
                     Stats::add(&stats.messages_out, drained.messages.len() as u64);

@@ -66,6 +66,7 @@ counters! {
     closed_slow: "Connections closed for staying behind (slow consumer).",
     closed_ping_timeout: "Connections closed for not answering pings.",
     closed_control_overflow: "Connections closed for not reading replies.",
+    closed_memory_budget: "Connections shed (largest first) for holding the most when client queues were over queue_memory_budget_bytes.",
     messages_in: "Inbound text frames handled.",
     messages_out: "Messages sent to clients.",
     frames_out: "Frames sent to clients (each a JSON array of messages).",
@@ -94,6 +95,6 @@ mod prometheus_tests {
         assert!(text.contains("# TYPE tickring_websocket_connections_open gauge"));
         assert!(text
             .contains("# TYPE tickring_websocket_ticks_in counter\ntickring_websocket_ticks_in 7"));
-        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 30);
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 31);
     }
 }
