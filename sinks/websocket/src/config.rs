@@ -31,8 +31,9 @@ pub struct WebsocketConfig {
     /// Name of an environment variable holding the bearer token clients must present (`Authorization: Bearer`
     /// header or `?token=` in the URL). Unset: no authentication.
     pub auth_token_env: Option<String>,
-    /// `Origin` header values allowed to open a websocket (exact match, e.g. "https://charts.example").
-    /// Empty: any origin. Requests without an `Origin` header (non-browser clients) are always allowed.
+    /// `Origin` header values allowed to open a websocket (exact match, e.g. "https://charts.example"), besides
+    /// the server's own origin (its chart page). Empty: also localhost pages. `"*"`: any origin. Requests
+    /// without an `Origin` header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
     /// How often the server pings each client.
     pub ping_interval_ms: u64,
@@ -40,6 +41,15 @@ pub struct WebsocketConfig {
     pub ping_timeout_ms: u64,
     /// A connection must complete its HTTP request or websocket upgrade within this time.
     pub handshake_timeout_ms: u64,
+    /// Most connections still in their handshake; a new one past it evicts the oldest (never waits).
+    pub max_handshakes: usize,
+    /// Most connections in their handshake from one IP address; a new one past it evicts that address's
+    /// oldest, so one address cannot fill `max_handshakes`.
+    pub max_handshakes_per_addr: usize,
+    /// Most plain HTTP answers (page, library, stats) being written at once; more get 503 at once.
+    pub max_http_connections: usize,
+    /// A plain HTTP answer (or a refusal) not taken by the client within this time is dropped.
+    pub http_write_timeout_ms: u64,
     /// Trades queued per client; past it trades are dropped for that client and it gets a gap notice with
     /// the count.
     pub trade_queue: usize,
@@ -51,6 +61,10 @@ pub struct WebsocketConfig {
     /// A client whose queue overflowed on every drain for this long, or one write to whose socket does not
     /// complete within this long, is disconnected (1008, "slow consumer").
     pub slow_client_disconnect_ms: u64,
+    /// Bytes all client queues together may hold (each queued message counted per client until written).
+    /// Past it the clients holding the most (those not reading) are closed first (1008), until usage is
+    /// under 90% of it.
+    pub queue_memory_budget_bytes: u64,
     /// Most messages in one outbound frame (every frame is a JSON array of messages).
     pub max_messages_per_frame: usize,
     /// Kernel send buffer per connection in bytes (0: the OS default). Smaller buffers make a stuck client
@@ -66,6 +80,9 @@ pub struct WebsocketConfig {
     pub snapshot_trades: usize,
     /// Recent closed candles per symbol and series kept for the snapshot of a candle channel.
     pub snapshot_candles: usize,
+    /// Snapshot events one client may cause per second (a token bucket of one second; one subscribe may
+    /// overdraw it and then waits it off). Past it a subscribe gets `snapshot_rate_limited`.
+    pub snapshot_events_per_sec: u32,
     /// Longest the ring reader waits for ticks before running the candle clock.
     pub feed_wait_ms: u64,
 }
@@ -86,10 +103,15 @@ impl Default for WebsocketConfig {
             ping_interval_ms: 15_000,
             ping_timeout_ms: 45_000,
             handshake_timeout_ms: 5_000,
+            max_handshakes: 1_024,
+            max_handshakes_per_addr: 64,
+            max_http_connections: 256,
+            http_write_timeout_ms: 10_000,
             trade_queue: 4_096,
             conflated_queue: 4_096,
             control_queue: 1_024,
             slow_client_disconnect_ms: 5_000,
+            queue_memory_budget_bytes: 512 << 20,
             max_messages_per_frame: 256,
             socket_send_buffer: 0,
             candle_update_ms: 250,
@@ -97,6 +119,7 @@ impl Default for WebsocketConfig {
             candle_grace_ms: 2_000,
             snapshot_trades: 20,
             snapshot_candles: 120,
+            snapshot_events_per_sec: 50_000,
             feed_wait_ms: 20,
         }
     }
@@ -112,7 +135,7 @@ impl WebsocketConfig {
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return bad(format!("websocket.listen = {:?}: expected IP:PORT", self.listen));
         }
-        let ranges: [(&str, u64, u64, u64); 14] = [
+        let ranges: [(&str, u64, u64, u64); 20] = [
             ("worker_threads", self.worker_threads as u64, 1, 64),
             ("max_connections", self.max_connections as u64, 1, 1_000_000),
             ("max_subscriptions", self.max_subscriptions as u64, 1, 100_000),
@@ -120,13 +143,19 @@ impl WebsocketConfig {
             ("max_messages_per_sec", u64::from(self.max_messages_per_sec), 1, 100_000),
             ("ping_interval_ms", self.ping_interval_ms, 10, 3_600_000),
             ("handshake_timeout_ms", self.handshake_timeout_ms, 10, 600_000),
+            ("max_handshakes", self.max_handshakes as u64, 1, 1_000_000),
+            ("max_handshakes_per_addr", self.max_handshakes_per_addr as u64, 1, 1_000_000),
+            ("max_http_connections", self.max_http_connections as u64, 1, 1_000_000),
+            ("http_write_timeout_ms", self.http_write_timeout_ms, 10, 600_000),
             ("trade_queue", self.trade_queue as u64, 1, 1 << 24),
             ("conflated_queue", self.conflated_queue as u64, 1, 1 << 24),
             ("control_queue", self.control_queue as u64, 4, 1 << 20),
             ("slow_client_disconnect_ms", self.slow_client_disconnect_ms, 10, 3_600_000),
+            ("queue_memory_budget_bytes", self.queue_memory_budget_bytes, 1 << 20, 1 << 40),
             ("max_messages_per_frame", self.max_messages_per_frame as u64, 1, 1 << 16),
             ("candle_update_ms", self.candle_update_ms, 10, 60_000),
             ("feed_wait_ms", self.feed_wait_ms, 1, 10_000),
+            ("snapshot_events_per_sec", u64::from(self.snapshot_events_per_sec), 1, 100_000_000),
         ];
         for (key, value, lo, hi) in ranges {
             if value < lo || value > hi {
@@ -138,6 +167,12 @@ impl WebsocketConfig {
                 "websocket.control_queue = {} must be at least max_subscriptions + 16 = {} (one snapshot per channel)",
                 self.control_queue,
                 self.max_subscriptions + 16
+            ));
+        }
+        if self.max_handshakes_per_addr > self.max_handshakes {
+            return bad(format!(
+                "websocket.max_handshakes_per_addr = {} must be at most max_handshakes = {}",
+                self.max_handshakes_per_addr, self.max_handshakes
             ));
         }
         if self.ping_timeout_ms <= self.ping_interval_ms {
@@ -155,6 +190,9 @@ impl WebsocketConfig {
                     "websocket.auth_token_env must name a variable (omit it for no auth)".into()
                 );
             }
+        }
+        for entry in &self.allowed_origins {
+            crate::origin::check_entry(entry).map_err(WsError::Config)?;
         }
         self.candle_config()
             .validate()
@@ -194,6 +232,9 @@ impl WebsocketConfig {
     }
     pub fn handshake_timeout(&self) -> Duration {
         Duration::from_millis(self.handshake_timeout_ms)
+    }
+    pub fn http_write_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_write_timeout_ms)
     }
     pub fn slow_client_disconnect(&self) -> Duration {
         Duration::from_millis(self.slow_client_disconnect_ms)

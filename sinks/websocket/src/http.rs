@@ -1,6 +1,7 @@
 //! The HTTP side of the one listening port: read a request head (bounded in size and time), then either
 //! upgrade to a websocket (origin and token checked first) or serve the chart page's files and `/stats`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -48,21 +49,51 @@ impl Request {
             && self.header_has_token("connection", "upgrade")
     }
 
-    /// A query parameter's raw value (tokens are plain ASCII; no percent-decoding needed or done).
-    pub fn query_param(&self, name: &str) -> Option<&str> {
+    /// A query parameter's value, percent-decoded (the chart page encodes it with `encodeURIComponent`).
+    pub fn query_param(&self, name: &str) -> Option<Cow<'_, str>> {
         self.query.split('&').find_map(|kv| {
             let (k, v) = kv.split_once('=')?;
-            (k == name).then_some(v)
+            (k == name).then(|| percent_decode(v))
         })
     }
 
     /// The bearer token from `Authorization: Bearer X` or `?token=X`.
-    pub fn token(&self) -> Option<&str> {
+    pub fn token(&self) -> Option<Cow<'_, str>> {
         self.header("authorization")
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
+            .map(|t| Cow::Borrowed(t.trim()))
             .or_else(|| self.query_param("token"))
     }
+}
+
+/// Decodes `%XX` escapes. `+` stays `+` (raw tokens from non-browser clients keep working); a malformed
+/// escape or non-UTF-8 result leaves the text as it came.
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match escaped {
+            Some((hi, lo)) => {
+                // Two hex digits make at most 0xff.
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            None if bytes[i] == b'%' => return Cow::Borrowed(s),
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_or(Cow::Borrowed(s), Cow::Owned)
 }
 
 /// Reads until the end of the head, within `timeout`.
@@ -175,10 +206,21 @@ mod tests {
             "a=1&token=abc",
         );
         assert!(r.is_websocket_upgrade());
-        assert_eq!(r.token(), Some("abc"));
+        assert_eq!(r.token().as_deref(), Some("abc"));
         let r = req(&[("authorization", "Bearer xyz")], "");
-        assert_eq!(r.token(), Some("xyz"));
+        assert_eq!(r.token().as_deref(), Some("xyz"));
         assert!(!r.is_websocket_upgrade());
+    }
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(percent_decode("a%2Bb%2Fc%3D%3d"), "a+b/c==");
+        assert_eq!(percent_decode("a+b"), "a+b");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%ff"), "%ff");
+        let r = req(&[], "token=s%2B3%2Fc%3D");
+        assert_eq!(r.token().as_deref(), Some("s+3/c="));
     }
 
     #[test]

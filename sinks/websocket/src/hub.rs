@@ -6,6 +6,7 @@ use crate::market::{bucket_key, Market};
 use crate::message;
 use crate::queue::{ClientShared, ConflationKey, Push};
 use crate::registry::Registry;
+use crate::snapshot::Row;
 use crate::stats::Stats;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tickring_engine::candles::Candle;
@@ -125,16 +126,18 @@ impl HubState {
         }
     }
 
-    /// Subscribes and queues one snapshot per channel, all under this lock: live events for these channels
-    /// are queued after their snapshot. `false` when the client's reply queue overflowed.
-    pub fn subscribe(&mut self, client: &Arc<ClientShared>, channels: &[Channel]) -> bool {
-        let mut ok = true;
-        for ch in channels {
-            self.registry.add(ch, client);
-            let snap = self.snapshot(ch);
-            ok &= client.push_control(message::snapshot(&ch.to_string(), &snap));
-        }
-        ok
+    /// Subscribes and copies each channel's snapshot rows. The client's live events are held back from
+    /// its writer from now until the caller, having encoded and queued the snapshots outside this lock,
+    /// calls [`ClientShared::release_live`]: live events still go out after their snapshot.
+    pub fn subscribe(&mut self, client: &Arc<ClientShared>, channels: &[Channel]) -> Vec<Vec<Row>> {
+        client.hold_live();
+        channels
+            .iter()
+            .map(|ch| {
+                self.registry.add(ch, client);
+                self.snapshot(ch)
+            })
+            .collect()
     }
 
     pub fn unsubscribe(&mut self, client_id: u64, channels: &[Channel]) {
@@ -143,7 +146,7 @@ impl HubState {
         }
     }
 
-    fn snapshot(&self, ch: &Channel) -> Vec<String> {
+    fn snapshot(&self, ch: &Channel) -> Vec<Row> {
         let (ids, exact) = match &ch.symbol {
             SymbolPattern::Exact(s) => (self.market.ids(s).to_vec(), true),
             SymbolPattern::Any => (self.market.every_id(), false),

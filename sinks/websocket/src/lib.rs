@@ -2,21 +2,26 @@
 //! many websocket clients, and serves the live chart page. Protocol and limits: docs/websocket.md.
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod bench;
 pub mod channel;
 pub mod config;
+mod connection;
 pub mod error;
 mod feed;
 pub mod http;
 mod hub;
 pub mod limits;
 mod market;
+mod memory;
 pub mod message;
+mod origin;
 pub mod queue;
 mod registry;
 pub mod request;
 pub mod server;
 mod session;
+mod snapshot;
 pub mod stats;
 pub mod web;
 

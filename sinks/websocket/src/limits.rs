@@ -47,6 +47,41 @@ impl RateLimiter {
     }
 }
 
+/// Snapshot events a client may cost per second. A subscribe is let in while the balance is positive and
+/// then pays for its whole snapshot (the balance may go negative), so one large snapshot always works and
+/// subscribe/unsubscribe loops get at most `rate` events of snapshot work per second.
+#[derive(Debug)]
+pub struct SnapshotBudget {
+    rate: f64,
+    balance: f64,
+    last: Instant,
+}
+
+impl SnapshotBudget {
+    pub fn new(rate: u32, now: Instant) -> Self {
+        let rate = f64::from(rate.max(1));
+        Self { rate, balance: rate, last: now }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.balance = (self.balance + dt * self.rate).min(self.rate);
+    }
+
+    /// `None` when a snapshot may be built now, else the wait until one may.
+    pub fn wait(&mut self, now: Instant) -> Option<std::time::Duration> {
+        self.refill(now);
+        (self.balance <= 0.0)
+            .then(|| std::time::Duration::from_secs_f64((-self.balance + 1.0) / self.rate))
+    }
+
+    pub fn charge(&mut self, events: usize, now: Instant) {
+        self.refill(now);
+        self.balance -= events as f64;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +103,17 @@ mod tests {
             r.check(t0);
         }
         assert_eq!(r.check(t0 + Duration::from_millis(400)), Verdict::Allow);
+    }
+
+    #[test]
+    fn snapshot_budget_lets_one_big_snapshot_in_then_waits_it_off() {
+        let t0 = Instant::now();
+        let mut b = SnapshotBudget::new(100, t0);
+        assert_eq!(b.wait(t0), None);
+        b.charge(300, t0);
+        let wait = b.wait(t0).expect("in debt");
+        assert!(wait > Duration::from_secs(2) && wait < Duration::from_millis(2_100), "{wait:?}");
+        assert!(b.wait(t0 + Duration::from_millis(1_500)).is_some());
+        assert_eq!(b.wait(t0 + Duration::from_millis(2_100)), None);
     }
 }

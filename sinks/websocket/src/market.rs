@@ -1,7 +1,8 @@
 //! The latest state of every instrument, kept for snapshots: recent trades (the last one is the price),
 //! the open candle and recent closed candles per series.
 
-use crate::message::{self, Instrument};
+use crate::message::Instrument;
+use crate::snapshot::{Item, Row};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tickring_engine::candles::{Bucket, Candle, Series};
@@ -25,6 +26,10 @@ pub struct InstrumentState {
 impl InstrumentState {
     pub fn instrument(&self) -> Instrument<'_> {
         Instrument { symbol: &self.symbol, exchange: self.exchange }
+    }
+
+    fn row(&self, item: Item) -> Row {
+        Row { symbol: Arc::clone(&self.symbol), exchange: self.exchange, item }
     }
 
     pub fn last(&self) -> Option<&(u64, Tick)> {
@@ -137,41 +142,35 @@ impl Market {
     }
 
     /// Snapshot events of `kind` for the given instruments; `history` adds recent trades / closed candles.
-    pub fn snapshot_trades(&self, ids: &[u32], history: bool, out: &mut Vec<String>) {
+    pub fn snapshot_trades(&self, ids: &[u32], history: bool, out: &mut Vec<Row>) {
         for s in ids.iter().filter_map(|&id| self.get(id)) {
             let skip = if history { 0 } else { s.recent.len().saturating_sub(1) };
             for (seq, t) in s.recent.iter().skip(skip) {
-                out.push(message::trade(s.instrument(), *seq, t));
+                out.push(s.row(Item::Trade(*seq, *t)));
             }
         }
     }
 
-    pub fn snapshot_prices(&self, ids: &[u32], out: &mut Vec<String>) {
+    pub fn snapshot_prices(&self, ids: &[u32], out: &mut Vec<Row>) {
         for s in ids.iter().filter_map(|&id| self.get(id)) {
             if let Some((seq, t)) = s.last() {
-                out.push(message::price(s.instrument(), *seq, t));
+                out.push(s.row(Item::Price(*seq, *t)));
             }
         }
     }
 
-    pub fn snapshot_candles(
-        &self,
-        ids: &[u32],
-        series: Series,
-        history: bool,
-        out: &mut Vec<String>,
-    ) {
+    pub fn snapshot_candles(&self, ids: &[u32], series: Series, history: bool, out: &mut Vec<Row>) {
         let Some(idx) = self.series_index(series) else { return };
         for s in ids.iter().filter_map(|&id| self.get(id)) {
             let (session, day) = s.session_day();
             let sc = &s.candles[idx];
             if history {
                 for c in &sc.closed {
-                    out.push(message::candle(s.instrument(), c, session, day));
+                    out.push(s.row(Item::Candle(*c, session, day)));
                 }
             }
             if let Some(c) = &sc.open {
-                out.push(message::candle(s.instrument(), c, session, day));
+                out.push(s.row(Item::Candle(*c, session, day)));
             }
         }
     }

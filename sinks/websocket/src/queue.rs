@@ -2,9 +2,10 @@
 //! updates conflated per key (the latest wins), and a small queue of replies. Filled by the ring reader,
 //! drained by the client's writer task; the lock is held only to push one message or to swap the buffers.
 
+use crate::memory::{cost, MemoryBudget};
 use crate::message;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{watch, Notify};
 
@@ -23,6 +24,8 @@ pub struct ConflationKey {
 pub struct CloseReason {
     pub code: u16,
     pub reason: String,
+    /// The client closed first: only the library's echoing reply may go out.
+    pub by_peer: bool,
 }
 
 /// Bounds of one queue, from `[websocket]`.
@@ -44,6 +47,8 @@ struct Inner {
     /// Some message was dropped or replaced because the queue was at its bound since the last drain.
     overflowed: bool,
     close: Option<CloseReason>,
+    /// Snapshots being encoded outside the hub lock: live events wait in the queue until they are queued.
+    held: u32,
 }
 
 /// What the writer takes out in one go.
@@ -53,6 +58,8 @@ pub struct Drained {
     pub messages: Vec<Arc<str>>,
     pub overflowed: bool,
     pub close: Option<CloseReason>,
+    /// What these messages were charged; the writer releases it once they are written (or given up).
+    pub bytes: usize,
 }
 
 /// The part of a client shared between its tasks and the ring reader.
@@ -71,6 +78,9 @@ pub struct ClientShared {
     /// Counters of this client, summed into the server's.
     pub dropped_total: AtomicU64,
     pub conflated_total: AtomicU64,
+    budget: Option<Arc<MemoryBudget>>,
+    /// Charged to the budget: queued plus drained but not yet written.
+    held: AtomicUsize,
 }
 
 /// A push that did not fit.
@@ -83,6 +93,14 @@ pub enum Push {
 
 impl ClientShared {
     pub fn new(id: u64, bounds: QueueBounds) -> Arc<Self> {
+        Self::with_budget(id, bounds, None)
+    }
+
+    pub fn with_budget(
+        id: u64,
+        bounds: QueueBounds,
+        budget: Option<Arc<MemoryBudget>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             id,
             bounds,
@@ -92,7 +110,39 @@ impl ClientShared {
             last_dispatch: AtomicU64::new(0),
             dropped_total: AtomicU64::new(0),
             conflated_total: AtomicU64::new(0),
+            budget,
+            held: AtomicUsize::new(0),
         })
+    }
+
+    fn charge(&self, n: usize) {
+        self.held.fetch_add(n, Relaxed);
+        if let Some(b) = &self.budget {
+            b.add(n);
+        }
+    }
+
+    /// Gives back what [`Drained::bytes`] or a cleared queue held.
+    pub fn release(&self, n: usize) {
+        self.held.fetch_sub(n, Relaxed);
+        if let Some(b) = &self.budget {
+            b.sub(n);
+        }
+    }
+
+    pub fn held_bytes(&self) -> usize {
+        self.held.load(Relaxed)
+    }
+
+    /// Over the memory budget: drops the queue and closes (1008). A write in progress is abandoned too,
+    /// since it is stuck on a client that does not read.
+    pub fn shed(&self, reason: &str) {
+        let freed = self.lock().clear();
+        self.release(freed);
+        self.request_close(1008, reason);
+        if self.held_bytes() > 0 {
+            self.stop.send_replace(true);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -122,6 +172,7 @@ impl ClientShared {
         let was_empty = q.is_empty();
         q.trades.push_back(Arc::clone(msg));
         drop(q);
+        self.charge(cost(msg));
         if was_empty {
             self.wake.notify_one();
         }
@@ -137,8 +188,10 @@ impl ClientShared {
         if let Some(&i) = q.index.get(&key) {
             // Replacing is normal when several updates of one key arrive between two drains; it is not
             // by itself a sign of a slow client, so `overflowed` stays as it is.
-            q.conflated[i].1 = Arc::clone(msg);
+            let old = std::mem::replace(&mut q.conflated[i].1, Arc::clone(msg));
             drop(q);
+            self.release(cost(&old));
+            self.charge(cost(msg));
             self.conflated_total.fetch_add(1, Relaxed);
             return Push::Replaced;
         }
@@ -154,6 +207,7 @@ impl ClientShared {
         q.conflated.push((key, Arc::clone(msg)));
         q.index.insert(key, i);
         drop(q);
+        self.charge(cost(msg));
         if was_empty {
             self.wake.notify_one();
         }
@@ -168,8 +222,10 @@ impl ClientShared {
             return false;
         }
         let was_empty = q.is_empty();
+        let n = cost(&msg);
         q.control.push_back(msg);
         drop(q);
+        self.charge(n);
         if was_empty {
             self.wake.notify_one();
         }
@@ -180,9 +236,19 @@ impl ClientShared {
     pub fn request_close(&self, code: u16, reason: impl Into<String>) {
         let mut q = self.lock();
         if q.close.is_none() {
-            q.close = Some(CloseReason { code, reason: reason.into() });
+            q.close = Some(CloseReason { code, reason: reason.into(), by_peer: false });
         }
         drop(q);
+        self.wake.notify_one();
+    }
+
+    /// The client sent a close frame: nothing more may be sent but the close reply, so the queue is dropped.
+    pub fn peer_closed(&self, code: u16) {
+        let mut q = self.lock();
+        let freed = q.clear();
+        q.close = Some(CloseReason { code, reason: String::new(), by_peer: true });
+        drop(q);
+        self.release(freed);
         self.wake.notify_one();
     }
 
@@ -190,20 +256,42 @@ impl ClientShared {
         self.lock().close.is_some()
     }
 
-    /// Takes everything queued.
+    /// Holds live events back (taken under the hub lock, before the snapshot rows are copied).
+    pub fn hold_live(&self) {
+        self.lock().held += 1;
+    }
+
+    /// The snapshots are queued: live events may follow them.
+    pub fn release_live(&self) {
+        let mut q = self.lock();
+        q.held = q.held.saturating_sub(1);
+        let pending = q.held == 0 && !q.is_empty();
+        drop(q);
+        if pending {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Takes everything queued (only replies while a snapshot is being encoded).
     pub fn drain(&self) -> Drained {
         let mut q = self.lock();
-        let (control, trades, conflated) = (
-            std::mem::take(&mut q.control),
-            std::mem::take(&mut q.trades),
-            std::mem::take(&mut q.conflated),
-        );
+        let control = std::mem::take(&mut q.control);
+        if q.held > 0 {
+            let close = q.close.clone();
+            let bytes = control.iter().map(|m| cost(m)).sum();
+            let messages = control.into_iter().map(Arc::from).collect();
+            return Drained { messages, overflowed: false, close, bytes };
+        }
+        let (trades, conflated) = (std::mem::take(&mut q.trades), std::mem::take(&mut q.conflated));
         q.index.clear();
         let (dropped, dropped_updates) =
             (std::mem::take(&mut q.dropped_trades), std::mem::take(&mut q.dropped_updates));
         let overflowed = std::mem::take(&mut q.overflowed);
         let close = q.close.clone();
         drop(q);
+        let bytes = control.iter().map(|m| cost(m)).sum::<usize>()
+            + trades.iter().map(|m| cost(m)).sum::<usize>()
+            + conflated.iter().map(|(_, m)| cost(m)).sum::<usize>();
         let mut messages = Vec::with_capacity(control.len() + trades.len() + conflated.len() + 1);
         messages.extend(control.into_iter().map(Arc::from));
         if dropped > 0 || dropped_updates > 0 {
@@ -211,13 +299,36 @@ impl ClientShared {
         }
         messages.extend(trades);
         messages.extend(conflated.into_iter().map(|(_, m)| m));
-        Drained { messages, overflowed, close }
+        Drained { messages, overflowed, close, bytes }
     }
 }
 
 impl Inner {
     fn is_empty(&self) -> bool {
         self.control.is_empty() && self.trades.is_empty() && self.conflated.is_empty()
+    }
+
+    /// Empties the queue; returns what it was charged.
+    fn clear(&mut self) -> usize {
+        let n = self.control.iter().map(|m| cost(m)).sum::<usize>()
+            + self.trades.iter().map(|m| cost(m)).sum::<usize>()
+            + self.conflated.iter().map(|(_, m)| cost(m)).sum::<usize>();
+        self.control.clear();
+        self.trades.clear();
+        self.conflated.clear();
+        self.index.clear();
+        (self.dropped_trades, self.dropped_updates) = (0, 0);
+        n
+    }
+}
+
+impl Drop for ClientShared {
+    fn drop(&mut self) {
+        // Whatever is still charged (queued, or a write that was aborted) goes back with the client.
+        let held = self.held.load(Relaxed);
+        if let Some(b) = &self.budget {
+            b.sub(held);
+        }
     }
 }
 
@@ -273,6 +384,20 @@ mod tests {
         let d = c.drain();
         assert_eq!(&*d.messages[0], "r0");
         assert_eq!(&*d.messages[4], "t");
+    }
+
+    #[test]
+    fn live_events_wait_for_a_snapshot_being_encoded() {
+        let c = client(8, 8);
+        c.hold_live();
+        c.push_trade(&Arc::from("live"));
+        assert!(c.push_control("ack".into()));
+        let got: Vec<String> = c.drain().messages.iter().map(|m| m.to_string()).collect();
+        assert_eq!(got, ["ack"]);
+        assert!(c.push_control("snapshot".into()));
+        c.release_live();
+        let got: Vec<String> = c.drain().messages.iter().map(|m| m.to_string()).collect();
+        assert_eq!(got, ["snapshot", "live"]);
     }
 
     #[test]

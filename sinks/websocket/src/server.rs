@@ -1,17 +1,15 @@
 //! The server: a runtime with a fixed number of worker threads, one listening port for websocket and the
 //! chart page, and the ring reader on its own thread.
 
+use crate::admission::Handshakes;
 use crate::config::WebsocketConfig;
 use crate::error::WsError;
-use crate::http::{self, HeadError, Request};
+use crate::http;
 use crate::hub::Hub;
 use crate::market::Market;
-use crate::message;
-use crate::queue::{ClientShared, QueueBounds};
-use crate::session::{self, close};
+use crate::memory::MemoryBudget;
 use crate::stats::{Stats, StatsSnapshot};
-use crate::web::{self, Asset};
-use futures_util::SinkExt;
+use crate::web;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -19,13 +17,9 @@ use std::time::{Duration, Instant};
 use tickring_ipc::RingConfig;
 use tickring_journal::JournalConfig;
 use tickring_sink_core::StreamConfig;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The path websocket clients connect to.
 pub const WS_PATH: &str = "/ws";
@@ -39,7 +33,11 @@ pub struct ServerCtx {
     pub shutdown: watch::Receiver<bool>,
     token: Option<String>,
     next_id: AtomicU64,
-    handshaking: AtomicUsize,
+    handshakes: Arc<Handshakes>,
+    /// What client queues hold, process-wide.
+    pub memory: Arc<MemoryBudget>,
+    /// Plain HTTP answers being written now (capped by `max_http_connections`).
+    pub http_open: AtomicUsize,
     started: Instant,
 }
 
@@ -61,7 +59,16 @@ impl ServerCtx {
         })
     }
 
-    fn ws_config(&self) -> WebSocketConfig {
+    pub fn next_client_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Relaxed)
+    }
+
+    /// True when a token is required and `given` is not it.
+    pub fn token_refused(&self, given: Option<&str>) -> bool {
+        self.token.as_deref().is_some_and(|t| !http::token_matches(given, t))
+    }
+
+    pub fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .max_message_size(Some(self.cfg.max_frame_bytes))
             .max_frame_size(Some(self.cfg.max_frame_bytes))
@@ -125,6 +132,9 @@ impl Server {
                 .spawn(move || crate::feed::run(&cfg, source, &hub, &stop))
                 .map_err(WsError::Thread)?
         };
+        let memory =
+            MemoryBudget::new(usize::try_from(cfg.queue_memory_budget_bytes).unwrap_or(usize::MAX));
+        let handshakes = Handshakes::new(cfg.max_handshakes, cfg.max_handshakes_per_addr);
         let ctx = Arc::new(ServerCtx {
             cfg,
             hub,
@@ -132,9 +142,12 @@ impl Server {
             shutdown: shutdown_rx,
             token,
             next_id: AtomicU64::new(1),
-            handshaking: AtomicUsize::new(0),
+            handshakes,
+            memory: Arc::clone(&memory),
+            http_open: AtomicUsize::new(0),
             started: Instant::now(),
         });
+        runtime.spawn(memory.run(Arc::clone(&stats), ctx.shutdown.clone()));
         runtime.spawn(accept_loop(listener, ctx));
         tracing::info!(%addr, "websocket pusher listening (ws://{addr}{WS_PATH}, chart page http://{addr}/)");
         Ok(Self { runtime: Some(runtime), addr, stats, shutdown, feed_stop, feed: Some(feed) })
@@ -223,16 +236,15 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
             _ = shutdown.changed() => return,
         };
         match accepted {
-            Ok((stream, _peer)) => {
-                // Bound the connections that are still in their handshake: beyond it new ones are dropped
-                // at once, so half-open floods cannot exhaust memory.
-                if ctx.handshaking.load(Relaxed) >= ctx.cfg.max_connections.min(1024) {
-                    Stats::add(&ctx.stats.bad_handshakes, 1);
-                    drop(stream);
-                    continue;
+            Ok((stream, peer)) => {
+                // Never refuse for lack of room: the newcomer evicts the oldest handshake of its address
+                // (or of all), so floods of incomplete requests evict themselves.
+                let (ticket, evicted) = ctx.handshakes.admit(peer.ip());
+                if evicted > 0 {
+                    tracing::debug!(%peer, evicted, "handshake room made by evicting the oldest");
                 }
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, Arc::clone(&ctx)));
+                tokio::spawn(crate::connection::run(stream, Arc::clone(&ctx), ticket));
             }
             Err(e) => {
                 // Out of descriptors and the like: wait a little rather than spin.
@@ -241,174 +253,4 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
             }
         }
     }
-}
-
-/// Counts a value up for as long as it lives.
-struct Gauge<'a>(&'a AtomicUsize);
-impl<'a> Gauge<'a> {
-    fn new(c: &'a AtomicUsize) -> Self {
-        c.fetch_add(1, Relaxed);
-        Self(c)
-    }
-}
-impl Drop for Gauge<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
-    }
-}
-
-async fn connection(mut stream: TcpStream, ctx: Arc<ServerCtx>) {
-    let handshake = Gauge::new(&ctx.handshaking);
-    let req = match http::read_head(&mut stream, ctx.cfg.handshake_timeout()).await {
-        Ok(r) => r,
-        Err(e) => {
-            Stats::add(&ctx.stats.bad_handshakes, 1);
-            tracing::debug!(error = %e, "bad or missing request");
-            if matches!(e, HeadError::Parse(_) | HeadError::TooBig) {
-                let _ = http::respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "application/json",
-                    &http::error_body("bad_request", &e.to_string()),
-                    false,
-                )
-                .await;
-            }
-            return;
-        }
-    };
-    if !req.is_websocket_upgrade() {
-        drop(handshake);
-        serve_http(stream, &req, &ctx).await;
-        return;
-    }
-    let Some(ws) = upgrade(&mut stream, req, &ctx).await else { return };
-    let ws =
-        WebSocketStream::from_partially_read(stream, ws, Role::Server, Some(ctx.ws_config())).await;
-    drop(handshake);
-    let open = ctx.stats.connections_open.fetch_add(1, Relaxed) + 1;
-    if open > ctx.cfg.max_connections as u64 {
-        ctx.stats.connections_open.fetch_sub(1, Relaxed);
-        Stats::add(&ctx.stats.refused_connections, 1);
-        let text = format!(
-            "the server holds its maximum of {} connections; try again later",
-            ctx.cfg.max_connections
-        );
-        refuse(ws, "too_many_connections", &text, close::TRY_AGAIN).await;
-        return;
-    }
-    Stats::add(&ctx.stats.connections_total, 1);
-    let bounds = QueueBounds {
-        trades: ctx.cfg.trade_queue,
-        conflated: ctx.cfg.conflated_queue,
-        control: ctx.cfg.control_queue,
-    };
-    let client = ClientShared::new(ctx.next_id.fetch_add(1, Relaxed), bounds);
-    session::run(ws, Arc::clone(&ctx), client).await;
-    ctx.stats.connections_open.fetch_sub(1, Relaxed);
-}
-
-/// Checks the path, origin and token, writes the 101; returns the bytes read past the request head.
-async fn upgrade(stream: &mut TcpStream, req: Request, ctx: &ServerCtx) -> Option<Vec<u8>> {
-    let refusal: Option<(&str, &str, String)> = if req.path != WS_PATH {
-        Some(("404 Not Found", "not_found", format!("websocket endpoint is {WS_PATH}")))
-    } else if !origin_allowed(&req, &ctx.cfg.allowed_origins) {
-        Stats::add(&ctx.stats.refused_origin, 1);
-        Some((
-            "403 Forbidden",
-            "origin_not_allowed",
-            "this origin may not open a websocket here".into(),
-        ))
-    } else if ctx.token.as_deref().is_some_and(|t| !http::token_matches(req.token(), t)) {
-        Stats::add(&ctx.stats.refused_auth, 1);
-        let text = "missing or wrong token: send Authorization: Bearer TOKEN or ?token=TOKEN";
-        Some(("401 Unauthorized", "unauthorized", text.into()))
-    } else {
-        None
-    };
-    if let Some((status, code, text)) = refusal {
-        let _ = http::respond(
-            stream,
-            status,
-            "application/json",
-            &http::error_body(code, &text),
-            false,
-        )
-        .await;
-        return None;
-    }
-    match http::upgrade_response(&req) {
-        Ok(resp) => {
-            if stream.write_all(resp.as_bytes()).await.is_err() {
-                return None;
-            }
-            Some(req.rest)
-        }
-        Err(why) => {
-            Stats::add(&ctx.stats.bad_handshakes, 1);
-            let _ = http::respond(
-                stream,
-                "400 Bad Request",
-                "application/json",
-                &http::error_body("bad_request", why),
-                false,
-            )
-            .await;
-            None
-        }
-    }
-}
-
-fn origin_allowed(req: &Request, allowed: &[String]) -> bool {
-    if allowed.is_empty() {
-        return true;
-    }
-    match req.header("origin") {
-        None => true,
-        Some(o) => allowed.iter().any(|a| a == o.trim()),
-    }
-}
-
-async fn refuse(mut ws: WebSocketStream<TcpStream>, code: &str, text: &str, close_code: u16) {
-    let msg = format!("[{}]", message::error(code, text, None));
-    let frame = CloseFrame { code: CloseCode::from(close_code), reason: code.to_string().into() };
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        ws.send(Message::Text(msg.into())).await?;
-        ws.send(Message::Close(Some(frame))).await
-    })
-    .await;
-}
-
-async fn serve_http(mut stream: TcpStream, req: &Request, ctx: &ServerCtx) {
-    Stats::add(&ctx.stats.http_requests, 1);
-    let head_only = req.method == "HEAD";
-    if req.method != "GET" && !head_only {
-        let body = http::error_body("method_not_allowed", "only GET and HEAD");
-        let _ =
-            http::respond(&mut stream, "405 Method Not Allowed", "application/json", &body, false)
-                .await;
-        return;
-    }
-    let (status, content_type, body): (&str, &str, Vec<u8>) = if req.path == "/stats" {
-        (
-            "200 OK",
-            "application/json",
-            serde_json::to_vec(&ctx.stats.snapshot()).unwrap_or_default(),
-        )
-    } else if req.path == "/metrics" {
-        ("200 OK", "text/plain; version=0.0.4", ctx.stats.prometheus().into_bytes())
-    } else {
-        match web::lookup(&ctx.cfg.web_dir, &req.path) {
-            Asset::Found { body, content_type } => ("200 OK", content_type, body),
-            Asset::Missing(path) => (
-                "404 Not Found",
-                "text/plain; charset=utf-8",
-                format!("{} is missing: run scripts/setup-web.sh\n", path.display()).into_bytes(),
-            ),
-            Asset::NotOurs => {
-                ("404 Not Found", "text/plain; charset=utf-8", b"not found\n".to_vec())
-            }
-        }
-    };
-    let _ = http::respond(&mut stream, status, content_type, &body, head_only).await;
 }

@@ -3,11 +3,12 @@
 //! ever pushes into this client's bounded queue.
 
 use crate::channel::Channel;
-use crate::limits::{RateLimiter, Verdict};
+use crate::limits::{RateLimiter, SnapshotBudget, Verdict};
 use crate::message;
 use crate::queue::{ClientShared, CloseReason};
 use crate::request::{self, Op};
 use crate::server::ServerCtx;
+use crate::snapshot;
 use crate::stats::Stats;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -26,6 +27,7 @@ type Ws = WebSocketStream<TcpStream>;
 /// Close codes used by the server.
 pub mod close {
     pub const GOING_AWAY: u16 = 1001;
+    pub const INVALID_DATA: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const TRY_AGAIN: u16 = 1013;
@@ -50,6 +52,7 @@ pub async fn run(ws: Ws, ctx: Arc<ServerCtx>, client: Arc<ClientShared>) {
         client: Arc::clone(&client),
         subs: BTreeSet::new(),
         rate: RateLimiter::new(ctx.cfg.max_messages_per_sec, Instant::now()),
+        snapshots: SnapshotBudget::new(ctx.cfg.snapshot_events_per_sec, Instant::now()),
     };
     reader.run(stream, &last_inbound).await;
     // Whatever ended the reader, stop taking events, let the writer send what it must, then stop it.
@@ -70,6 +73,7 @@ struct Reader {
     client: Arc<ClientShared>,
     subs: BTreeSet<Channel>,
     rate: RateLimiter,
+    snapshots: SnapshotBudget,
 }
 
 impl Reader {
@@ -109,7 +113,12 @@ impl Reader {
                                 );
                             }
                         }
-                        Message::Close(_) => return,
+                        Message::Close(frame) => {
+                            // The library queued the echoing reply; the writer sends it (and nothing else).
+                            let code = frame.as_ref().map_or(1000, |f| u16::from(f.code));
+                            self.client.peer_closed(code);
+                            return;
+                        }
                         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                     }
                 }
@@ -121,6 +130,11 @@ impl Reader {
                     );
                     self.error("frame_too_large", &text, None);
                     self.client.request_close(close::TOO_BIG, "frame too large");
+                    return;
+                }
+                Some(Err(WsErr::Utf8(e))) => {
+                    tracing::debug!(client = self.client.id, error = %e, "invalid UTF-8 text frame");
+                    self.client.request_close(close::INVALID_DATA, "invalid UTF-8 in a text frame");
                     return;
                 }
                 Some(Err(e)) => {
@@ -220,10 +234,28 @@ impl Reader {
                     self.error("too_many_subscriptions", &text, id);
                     return;
                 }
+                if let Some(wait) = self.snapshots.wait(Instant::now()).filter(|_| !new.is_empty())
+                {
+                    Stats::add(&stats.errors_snapshot_limit, 1);
+                    let text = format!(
+                        "snapshots are limited to {} events per second per client: retry in {} ms; nothing changed",
+                        self.ctx.cfg.snapshot_events_per_sec,
+                        wait.as_millis()
+                    );
+                    self.error("snapshot_rate_limited", &text, id);
+                    return;
+                }
                 self.subs.extend(new.iter().cloned());
                 let changed: Vec<String> = new.iter().map(Channel::to_string).collect();
                 self.reply(message::ack("subscribe", id, &changed, &self.names()));
-                if !self.ctx.hub.lock().subscribe(&self.client, &new) {
+                let rows = self.ctx.hub.lock().subscribe(&self.client, &new);
+                self.snapshots.charge(rows.iter().map(Vec::len).sum(), Instant::now());
+                let mut ok = true;
+                for (ch, rows) in new.iter().zip(&rows) {
+                    ok = ok && self.client.push_control(snapshot::encode(&ch.to_string(), rows));
+                }
+                self.client.release_live();
+                if !ok {
                     Stats::add(&stats.closed_control_overflow, 1);
                     self.client.request_close(close::POLICY, "not reading: reply queue full");
                 }
@@ -287,7 +319,7 @@ async fn write_loop(
                 let reason =
                     format!("slow consumer: behind for {} ms", since.elapsed().as_millis());
                 client.request_close(close::POLICY, reason.clone());
-                close = Some(CloseReason { code: close::POLICY, reason });
+                close = Some(CloseReason { code: close::POLICY, reason, by_peer: false });
             }
         } else {
             behind_since = None;
@@ -296,9 +328,13 @@ async fn write_loop(
         if send_ping {
             frames.push(Message::Ping(bytes::Bytes::from_static(b"tickring")));
         }
-        if !frames.is_empty() {
+        if frames.is_empty() {
+            client.release(drained.bytes);
+        } else {
             let n = frames.len() as u64;
-            match guarded_write(&mut sink, frames, slow, &mut stop).await {
+            let written = guarded_write(&mut sink, frames, slow, &mut stop).await;
+            client.release(drained.bytes);
+            match written {
                 Ok(()) => {
                     Stats::add(&stats.frames_out, n);
                     Stats::add(&stats.messages_out, drained.messages.len() as u64);
@@ -315,6 +351,11 @@ async fn write_loop(
             }
         }
         if let Some(reason) = close {
+            if reason.by_peer {
+                // Flushes the reply tungstenite queued when it read the client's close.
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
+                break;
+            }
             let frame =
                 CloseFrame { code: CloseCode::from(reason.code), reason: reason.reason.into() };
             let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;

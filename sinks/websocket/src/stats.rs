@@ -51,17 +51,22 @@ counters! {
     refused_auth: "Upgrades refused: missing or wrong token.",
     refused_origin: "Upgrades refused: origin not allowed.",
     bad_handshakes: "Connections that sent no valid HTTP request in time (half-open, garbage, too big).",
+    evicted_handshakes: "Connections closed in their handshake to make room (max_handshakes, max_handshakes_per_addr).",
+    refused_http: "HTTP requests answered 503: over max_http_connections.",
+    http_write_timeouts: "HTTP answers abandoned: not taken within http_write_timeout_ms.",
     errors_bad_json: "Inbound text frames that were not JSON.",
     errors_bad_request: "Inbound JSON that was not a valid request (missing fields, unknown op).",
     errors_unknown_channel: "Channels refused in subscribe/unsubscribe.",
     errors_subscription_limit: "Subscribes refused: over max_subscriptions.",
     errors_rate_limited: "Inbound messages refused: over max_messages_per_sec.",
+    errors_snapshot_limit: "Subscribes refused: over snapshot_events_per_sec.",
     errors_binary: "Binary frames received (not supported).",
     closed_frame_too_large: "Connections closed for a frame over max_frame_bytes.",
     closed_rate_limit: "Connections closed for flooding past the rate limit.",
     closed_slow: "Connections closed for staying behind (slow consumer).",
     closed_ping_timeout: "Connections closed for not answering pings.",
     closed_control_overflow: "Connections closed for not reading replies.",
+    closed_memory_budget: "Connections shed (largest first) for holding the most when client queues were over queue_memory_budget_bytes.",
     messages_in: "Inbound text frames handled.",
     messages_out: "Messages sent to clients.",
     frames_out: "Frames sent to clients (each a JSON array of messages).",
@@ -90,6 +95,6 @@ mod prometheus_tests {
         assert!(text.contains("# TYPE tickring_websocket_connections_open gauge"));
         assert!(text
             .contains("# TYPE tickring_websocket_ticks_in counter\ntickring_websocket_ticks_in 7"));
-        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 26);
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 31);
     }
 }

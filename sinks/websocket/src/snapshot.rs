@@ -1,0 +1,40 @@
+//! Snapshot rows: plain copies of market state taken under the hub lock, encoded to JSON after it is
+//! released, so a subscribe costs the ring reader a copy of a few `Copy` records, not the JSON work.
+
+use crate::message::{self, Instrument};
+use std::sync::Arc;
+use tickring_engine::candles::Candle;
+use tickring_engine::{Exchange, Session, Tick};
+
+/// One event of a snapshot.
+#[derive(Clone, Debug)]
+pub enum Item {
+    Trade(u64, Tick),
+    Price(u64, Tick),
+    /// The candle with its instrument's latest session and trading day.
+    Candle(Candle, Session, u32),
+}
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub symbol: Arc<str>,
+    pub exchange: Exchange,
+    pub item: Item,
+}
+
+impl Row {
+    pub fn encode(&self) -> String {
+        let inst = Instrument { symbol: &self.symbol, exchange: self.exchange };
+        match &self.item {
+            Item::Trade(seq, t) => message::trade(inst, *seq, t),
+            Item::Price(seq, t) => message::price(inst, *seq, t),
+            Item::Candle(c, session, day) => message::candle(inst, c, *session, *day),
+        }
+    }
+}
+
+/// The snapshot message of `channel`: encodes every row (call without the hub lock).
+pub fn encode(channel: &str, rows: &[Row]) -> String {
+    let events: Vec<String> = rows.iter().map(Row::encode).collect();
+    message::snapshot(channel, &events)
+}
