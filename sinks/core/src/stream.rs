@@ -171,7 +171,9 @@ impl TickStream {
     }
 
     fn resolve_start(&mut self) -> Result<Option<Position>, StreamError> {
-        let ring = self.ring.as_ref().map(|r| (r.epoch(), r.published(), r.oldest()));
+        // "Latest" is where the ring consumer was placed when it attached, not the head now: ticks
+        // published in between belong to this stream.
+        let ring = self.ring.as_ref().map(|r| (r.epoch(), r.cursor(), r.oldest()));
         Ok(match self.start {
             Start::At(pos) => Some(self.known_epoch_at_or_after(pos)?),
             Start::Latest => match ring {
