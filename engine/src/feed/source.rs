@@ -154,6 +154,14 @@ impl<R: BufRead + Send> TradeSource for LsegDumpReader<R> {
     fn name(&self) -> &'static str {
         "replay"
     }
+
+    fn position(&self) -> Option<Vec<u8>> {
+        LsegDumpReader::position(self)
+    }
+
+    fn resume(&mut self, position: &[u8]) -> Result<(), ResumeError> {
+        LsegDumpReader::resume(self, position)
+    }
 }
 
 /// The replay readers that keep their own counters share one implementation.
@@ -174,6 +182,14 @@ macro_rules! replay_source {
 
             fn name(&self) -> &'static str {
                 "replay"
+            }
+
+            fn position(&self) -> Option<Vec<u8>> {
+                Some($reader::position(self))
+            }
+
+            fn resume(&mut self, position: &[u8]) -> Result<(), ResumeError> {
+                $reader::resume(self, position)
             }
         }
     )*};
@@ -257,5 +273,73 @@ mod tests {
         }
         let (items, _) = drain(&mut CanonicalReader::new(jsonl), 8);
         assert!(matches!(&items[2], FeedItem::Trade(t) if &*t.symbol == "B"), "{items:?}");
+    }
+
+    /// Reads `take` items, journals the position, and checks a fresh reader resumed there yields exactly
+    /// the rest of an uninterrupted read.
+    fn resumes_exactly(make: &dyn Fn() -> Box<dyn TradeSource>, take: usize) {
+        let (all, _) = drain(make().as_mut(), 1);
+        let mut first = make();
+        let mut head = Vec::new();
+        // A dump frame may hold several messages: no position until its last one is handed out.
+        while head.len() < take || first.position().is_none() {
+            if first.next_batch(1, &mut |i| head.push(i)).unwrap() == Poll::End {
+                break;
+            }
+        }
+        assert!(head.len() >= take.min(all.len()));
+        let position = first.position().expect("replay files have a position");
+        let mut resumed = make();
+        resumed.resume(&position).expect("same file");
+        let (rest, _) = drain(resumed.as_mut(), 2);
+        head.extend(rest);
+        assert_eq!(head, all);
+    }
+
+    #[test]
+    fn replay_readers_resume_after_the_journaled_line() {
+        let jsonl: &'static str = concat!(
+            r#"{"symbol":"A","ts":1,"price":"1.5","size":1}"#,
+            "\n\nnot json\n",
+            r#"{"symbol":"B","ts":2,"price":"2","size":1}"#,
+            "\n",
+            r#"{"symbol":"C","ts":3,"price":"3","size":2}"#,
+            "\n"
+        );
+        resumes_exactly(&|| Box::new(CanonicalReader::new(jsonl.as_bytes())), 2);
+    }
+
+    #[test]
+    fn csv_resumes_after_the_journaled_line() {
+        let csv: &'static str = "symbol,ts,price,size\nA,1,1.5,1\nB,2,2,1\nC,3,3,2\n";
+        resumes_exactly(
+            &|| Box::new(CsvReader::new(csv.as_bytes(), &Default::default()).unwrap()),
+            1,
+        );
+    }
+
+    #[test]
+    fn lseg_dumps_resume_after_the_journaled_frame() {
+        let dump: &'static str =
+            include_str!("../../tests/fixtures/lseg/us_equities_regular.dump.jsonl");
+        for take in [1, 3, 5] {
+            resumes_exactly(
+                &|| Box::new(LsegDumpReader::new(dump.as_bytes(), crate::mapping::builtin().into())),
+                take,
+            );
+        }
+    }
+
+    #[test]
+    fn a_position_in_another_file_is_refused() {
+        let a = "{\"symbol\":\"A\",\"ts\":1,\"price\":\"1\",\"size\":1}\n";
+        let b = "{\"symbol\":\"B\",\"ts\":1,\"price\":\"1\",\"size\":1}\n";
+        let mut reader = CanonicalReader::new(a.as_bytes());
+        reader.next_batch(1, &mut |_| {}).unwrap();
+        let position = TradeSource::position(&reader).unwrap();
+        let mut other = CanonicalReader::new(b.as_bytes());
+        assert!(matches!(TradeSource::resume(&mut other, &position), Err(ResumeError::Mismatch(_))));
+        let mut short = CanonicalReader::new(&b""[..]);
+        assert!(matches!(TradeSource::resume(&mut short, &position), Err(ResumeError::Mismatch(_))));
     }
 }

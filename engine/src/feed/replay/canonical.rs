@@ -50,6 +50,19 @@ impl<R: BufRead> CanonicalReader<R> {
         &self.counters
     }
 
+    /// Where the file stands after the items handed out (journal bytes).
+    pub fn position(&self) -> Vec<u8> {
+        self.lines.position()
+    }
+
+    /// Continues after a position an earlier read of the same file reported.
+    ///
+    /// # Errors
+    /// Another file, or a position this reader is already past.
+    pub fn resume(&mut self, position: &[u8]) -> Result<(), crate::feed::ResumeError> {
+        self.lines.skip_to(position)
+    }
+
     fn decode(&mut self) -> ReplayItem {
         let result = match serde_json::from_str::<Line<'_>>(&self.lines.text) {
             Ok(l) => row::to_trade(

@@ -75,6 +75,19 @@ impl<R: BufRead> CsvReader<R> {
     ///
     /// # Errors
     /// The header is missing or lacks a configured column (an optional column that is absent is ignored).
+    /// Where the file stands after the items handed out (journal bytes).
+    pub fn position(&self) -> Vec<u8> {
+        self.lines.position()
+    }
+
+    /// Continues after a position an earlier read of the same file reported (the header is read first).
+    ///
+    /// # Errors
+    /// Another file, or a position this reader is already past.
+    pub fn resume(&mut self, position: &[u8]) -> Result<(), crate::feed::ResumeError> {
+        self.lines.skip_to(position)
+    }
+
     pub fn new(reader: R, columns: &CsvColumns) -> Result<Self, CsvError> {
         let mut lines = Lines::new(reader);
         match lines.next_line()? {

@@ -31,6 +31,42 @@ pub struct LsegDumpReader<R> {
 }
 
 impl<R: BufRead> LsegDumpReader<R> {
+    /// Where the file stands after the items handed out (journal bytes); `None` while items of the
+    /// current line are still to come (a frame can hold several messages).
+    pub fn position(&self) -> Option<Vec<u8>> {
+        self.pending.is_empty().then(|| self.lines.position())
+    }
+
+    /// Continues after a position an earlier read of the same file reported. The lines before it are
+    /// decoded again without being handed out: the decoder keeps per-item state (images, then updates)
+    /// that the items after the position depend on.
+    ///
+    /// # Errors
+    /// Another file, or a file shorter than the position.
+    pub fn resume(&mut self, position: &[u8]) -> Result<(), crate::feed::ResumeError> {
+        use crate::feed::ResumeError;
+        let target = super::position::LinePosition::decode(position)?;
+        while self.lines.at.offset < target.offset {
+            match self.lines.next_line()? {
+                Next::End => {
+                    return Err(ResumeError::Mismatch(
+                        "the file is shorter than the journaled position".into(),
+                    ))
+                }
+                Next::NotUtf8(_) => {}
+                Next::Line => self.decode_line(),
+            }
+            self.pending.clear();
+        }
+        if self.lines.at != target {
+            return Err(ResumeError::Mismatch(format!(
+                "line {} is not the line journaled there: the file changed",
+                target.line
+            )));
+        }
+        Ok(())
+    }
+
     pub fn new(reader: R, mapping: Arc<Mapping>) -> Self {
         Self {
             lines: Lines::new(reader),

@@ -5,6 +5,7 @@ pub mod canonical;
 pub mod csv;
 pub mod dump_writer;
 pub mod lseg_dump;
+mod position;
 mod row;
 mod timestamp;
 
@@ -13,7 +14,9 @@ pub use csv::{CsvColumns, CsvError, CsvReader};
 pub use dump_writer::DumpWriter;
 pub use lseg_dump::LsegDumpReader;
 
+use crate::feed::source::ResumeError;
 use crate::feed::{Quarantine, RejectReason, Rejection, Trade};
+use position::{line_hash, LinePosition};
 use std::io::{self, Write};
 
 /// One thing a replay reader found in its file.
@@ -62,11 +65,53 @@ struct Lines<R> {
     text: String,
     /// 1-based number of the current line (0 before the first).
     no: u64,
+    /// Where the file stands after the current line.
+    at: LinePosition,
 }
 
 impl<R: io::BufRead> Lines<R> {
     fn new(reader: R) -> Self {
-        Self { reader, bytes: Vec::new(), text: String::new(), no: 0 }
+        Self { reader, bytes: Vec::new(), text: String::new(), no: 0, at: LinePosition::default() }
+    }
+
+    /// The position after the current line, as journal bytes.
+    fn position(&self) -> Vec<u8> {
+        self.at.encode()
+    }
+
+    /// Skips (without decoding) to a position an earlier read of this file reported, checking that the
+    /// line before it is the same line.
+    ///
+    /// # Errors
+    /// Not a replay position, a file shorter than it, or a different last line (another file).
+    fn skip_to(&mut self, position: &[u8]) -> Result<(), ResumeError> {
+        let target = LinePosition::decode(position)?;
+        let last_start = target.offset.saturating_sub(u64::from(target.last_len));
+        if last_start < self.at.offset {
+            return Err(ResumeError::Mismatch("the journaled position is behind this reader".into()));
+        }
+        let mut left = last_start - self.at.offset;
+        while left > 0 {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Err(ResumeError::Mismatch("the file is shorter than the journaled position".into()));
+            }
+            let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.reader.consume(n);
+            left -= n as u64;
+        }
+        self.bytes.clear();
+        let n = self.reader.read_until(b'\n', &mut self.bytes)?;
+        if n != target.last_len as usize || line_hash(&self.bytes) != target.last_hash {
+            return Err(ResumeError::Mismatch(format!(
+                "line {} is not the line journaled there: the file changed",
+                target.line
+            )));
+        }
+        self.no = target.line;
+        self.at = target;
+        self.bytes.clear();
+        Ok(())
     }
 
     /// Reads the next non-blank line; a line that is not UTF-8 is a reject, not the end of the file.
@@ -76,10 +121,17 @@ impl<R: io::BufRead> Lines<R> {
     fn next_line(&mut self) -> io::Result<Next> {
         loop {
             self.bytes.clear();
-            if self.reader.read_until(b'\n', &mut self.bytes)? == 0 {
+            let n = self.reader.read_until(b'\n', &mut self.bytes)?;
+            if n == 0 {
                 return Ok(Next::End);
             }
             self.no += 1;
+            self.at = LinePosition {
+                offset: self.at.offset + n as u64,
+                line: self.no,
+                last_len: u32::try_from(n).unwrap_or(u32::MAX),
+                last_hash: line_hash(&self.bytes),
+            };
             while self.bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
                 self.bytes.pop();
             }
