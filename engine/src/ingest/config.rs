@@ -77,7 +77,8 @@ impl Default for IngestConfig {
 /// A data file named in `[ingest]` could not be used, or a value is out of range.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestConfigError {
-    #[error("ingest.{key} = {value} must be {accepted}")]
+    /// `key` is relative to `[ingest]` unless it names another table (`ring.`).
+    #[error("{}{key} = {value} must be {accepted}", if key.starts_with("ring.") { "" } else { "ingest." })]
     Range { key: &'static str, value: String, accepted: String },
     #[error(transparent)]
     Lseg(#[from] crate::feed::lseg::LsegConfigError),
@@ -110,6 +111,14 @@ impl IngestConfig {
             },
             other => other,
         })?;
+        // With no room for instruments every trade would be quarantined as directory_full.
+        if !(1..=1 << 24).contains(&ring.directory_capacity) {
+            return Err(IngestConfigError::Range {
+                key: "ring.directory_capacity",
+                value: ring.directory_capacity.to_string(),
+                accepted: "1..=16777216 for ingest".into(),
+            });
+        }
         range("quarantine_max_bytes", self.quarantine_max_bytes, 1 << 20, 1 << 40)?;
         range("replay_max_gap_ms", self.replay_max_gap_ms, 1, 86_400_000)?;
         range("max_future_skew_ms", self.max_future_skew_ms, 1, 604_800_000)?;
@@ -185,5 +194,8 @@ mod tests {
         let c = IngestConfig { publish_batch: 17, ..IngestConfig::default() };
         let err = c.validate(&ring).expect_err("bigger than the ring").to_string();
         assert!(err.contains("ring.capacity") && err.contains("1..=16"), "{err}");
+        let ring = RingConfig { directory_capacity: 0, ..RingConfig::default() };
+        let err = IngestConfig::default().validate(&ring).expect_err("no directory").to_string();
+        assert!(err.starts_with("ring.directory_capacity = 0 must be 1..="), "{err}");
     }
 }
