@@ -32,6 +32,7 @@ impl Tuning {
         let tuning: Self = toml::from_str(text)?;
         tuning.ring.validate()?;
         tuning.journal.validate()?;
+        tuning.ingest.validate(&tuning.ring)?;
         tuning.clickhouse.validate()?;
         tuning.websocket.validate()?;
         Ok(tuning)
@@ -54,5 +55,11 @@ mod tests {
         assert!(format!("{err:#}").contains("ring.capacity"), "{err:#}");
         let err = Tuning::parse("[ring]\ncapacityy = 1024\n").expect_err("typo");
         assert!(format!("{err:#}").contains("capacityy"), "{err:#}");
+        let err = Tuning::parse("[ingest]\npublish_batch = 100000000\n").expect_err("huge batch");
+        assert!(format!("{err:#}").contains("ingest.publish_batch"), "{err:#}");
+        let err =
+            Tuning::parse("[ring]\ncapacity = 16\nmax_batch = 16\n[ingest]\npublish_batch = 64\n")
+                .expect_err("batch beyond the ring");
+        assert!(format!("{err:#}").contains("ring.capacity"), "{err:#}");
     }
 }

@@ -93,11 +93,23 @@ impl RingConfig {
                 self.max_batch, self.capacity
             ));
         }
-        if self.heartbeat_interval_ms == 0
-            || self.heartbeat_timeout_ms < 2 * self.heartbeat_interval_ms
-        {
+        // 0 is a ring without a directory (benches); ingest, which needs one, refuses 0 itself.
+        if self.directory_capacity > 1 << 24 {
             return bad(format!(
-                "ring.heartbeat_timeout_ms = {} must be at least twice ring.heartbeat_interval_ms = {} (> 0)",
+                "ring.directory_capacity = {} must be 0..=16777216",
+                self.directory_capacity
+            ));
+        }
+        // Ranges first: the producer works in ns, so a huge value once overflowed `ms * 1e6`.
+        if !(1..=60_000).contains(&self.heartbeat_interval_ms) {
+            return bad(format!(
+                "ring.heartbeat_interval_ms = {} must be 1..=60000",
+                self.heartbeat_interval_ms
+            ));
+        }
+        if !(2 * self.heartbeat_interval_ms..=3_600_000).contains(&self.heartbeat_timeout_ms) {
+            return bad(format!(
+                "ring.heartbeat_timeout_ms = {} must be at least twice ring.heartbeat_interval_ms = {} and at most 3600000",
                 self.heartbeat_timeout_ms, self.heartbeat_interval_ms
             ));
         }
@@ -158,8 +170,12 @@ mod tests {
     #[test]
     fn bad_values_name_the_key() {
         type Mutation = fn(&mut RingConfig);
-        let cases: [(Mutation, &str); 5] = [
+        let cases: [(Mutation, &str); 9] = [
             (|c| c.capacity = 1000, "ring.capacity"),
+            (|c| c.directory_capacity = u32::MAX, "ring.directory_capacity"),
+            (|c| c.heartbeat_timeout_ms = u64::MAX, "ring.heartbeat_timeout_ms"),
+            (|c| c.heartbeat_interval_ms = u64::MAX, "ring.heartbeat_interval_ms"),
+            (|c| c.heartbeat_interval_ms = 0, "ring.heartbeat_interval_ms"),
             (|c| c.max_consumers = 0, "ring.max_consumers"),
             (|c| c.max_batch = 0, "ring.max_batch"),
             (|c| c.heartbeat_timeout_ms = 10, "ring.heartbeat_timeout_ms"),

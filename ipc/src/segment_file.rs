@@ -59,7 +59,9 @@ fn free_bytes(file: &File) -> std::io::Result<u64> {
     }
     // SAFETY: fstatvfs returned 0, so it filled the whole struct.
     let st = unsafe { st.assume_init() };
-    Ok(u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
+    #[allow(clippy::useless_conversion)] // fsblkcnt_t and c_ulong are narrower on 32-bit targets
+    let free = u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize));
+    Ok(free)
 }
 
 #[cfg(test)]

@@ -74,9 +74,14 @@ impl Default for IngestConfig {
     }
 }
 
-/// A data file named in `[ingest]` could not be used.
+/// A data file named in `[ingest]` could not be used, or a value is out of range.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestConfigError {
+    /// `key` is relative to `[ingest]` unless it names another table (`ring.`).
+    #[error("{}{key} = {value} must be {accepted}", if key.starts_with("ring.") { "" } else { "ingest." })]
+    Range { key: &'static str, value: String, accepted: String },
+    #[error(transparent)]
+    Lseg(#[from] crate::feed::lseg::LsegConfigError),
     #[error("reading {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
@@ -84,6 +89,56 @@ pub enum IngestConfigError {
 }
 
 impl IngestConfig {
+    /// Checks every value once at start, including the rules against `[ring]`.
+    ///
+    /// # Errors
+    /// The first value out of range, naming its key and the accepted range.
+    pub fn validate(&self, ring: &tickring_ipc::RingConfig) -> Result<(), IngestConfigError> {
+        let range = |key, value: u64, min: u64, max: u64| {
+            if (min..=max).contains(&value) {
+                return Ok(());
+            }
+            let accepted = format!("{min}..={max}");
+            Err(IngestConfigError::Range { key, value: value.to_string(), accepted })
+        };
+        // The publisher allocates a batch up front and one publish must fit the ring.
+        let batch_max = ring.capacity.min(65_536);
+        range("publish_batch", self.publish_batch as u64, 1, batch_max).map_err(|e| match e {
+            IngestConfigError::Range { key, value, accepted } => IngestConfigError::Range {
+                key,
+                value,
+                accepted: format!("{accepted} (at most 65536 and at most ring.capacity)"),
+            },
+            other => other,
+        })?;
+        // With no room for instruments every trade would be quarantined as directory_full.
+        if !(1..=1 << 24).contains(&ring.directory_capacity) {
+            return Err(IngestConfigError::Range {
+                key: "ring.directory_capacity",
+                value: ring.directory_capacity.to_string(),
+                accepted: "1..=16777216 for ingest".into(),
+            });
+        }
+        range("quarantine_max_bytes", self.quarantine_max_bytes, 1 << 20, 1 << 40)?;
+        range("replay_max_gap_ms", self.replay_max_gap_ms, 1, 86_400_000)?;
+        range("max_future_skew_ms", self.max_future_skew_ms, 1, 604_800_000)?;
+        if self.quarantine.as_os_str().is_empty() {
+            let accepted = "a file path".to_string();
+            return Err(IngestConfigError::Range {
+                key: "quarantine",
+                value: "\"\"".into(),
+                accepted,
+            });
+        }
+        if let Err(e) = self.replay_speed.parse::<crate::ingest::Speed>() {
+            let accepted = format!("a speed ({e})");
+            let value = format!("{:?}", self.replay_speed);
+            return Err(IngestConfigError::Range { key: "replay_speed", value, accepted });
+        }
+        self.lseg.validate_ranges()?;
+        Ok(())
+    }
+
     /// The override table named by `exchange_overrides`, or an empty one.
     ///
     /// # Errors
@@ -96,5 +151,51 @@ impl IngestConfig {
             .map_err(|source| IngestConfigError::Io { path: path.clone(), source })?;
         crate::instrument::ExchangeOverrides::from_toml(&text)
             .map_err(|source| IngestConfigError::Overrides { path: path.clone(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickring_ipc::RingConfig;
+
+    #[test]
+    fn default_is_valid() {
+        IngestConfig::default().validate(&RingConfig::default()).expect("valid");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_range() {
+        type Mutation = fn(&mut IngestConfig);
+        let cases: [(Mutation, &str); 8] = [
+            (|c| c.publish_batch = 0, "ingest.publish_batch = 0 must be 1..=65536"),
+            (|c| c.publish_batch = usize::MAX, "ingest.publish_batch"),
+            (
+                |c| c.quarantine_max_bytes = 10,
+                "ingest.quarantine_max_bytes = 10 must be 1048576..=",
+            ),
+            (|c| c.replay_max_gap_ms = 0, "ingest.replay_max_gap_ms"),
+            (|c| c.max_future_skew_ms = u64::MAX, "ingest.max_future_skew_ms"),
+            (|c| c.replay_speed = "fast".into(), "ingest.replay_speed"),
+            (|c| c.lseg.default_ping_timeout_s = u64::MAX, "ingest.lseg.default_ping_timeout_s"),
+            (|c| c.lseg.ping_timeout_slack_ms = u64::MAX, "ingest.lseg.ping_timeout_slack_ms"),
+        ];
+        for (mutate, key) in cases {
+            let mut c = IngestConfig::default();
+            mutate(&mut c);
+            let err = c.validate(&RingConfig::default()).expect_err(key).to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_batch_must_fit_the_ring() {
+        let ring = RingConfig { capacity: 16, ..RingConfig::default() };
+        let c = IngestConfig { publish_batch: 17, ..IngestConfig::default() };
+        let err = c.validate(&ring).expect_err("bigger than the ring").to_string();
+        assert!(err.contains("ring.capacity") && err.contains("1..=16"), "{err}");
+        let ring = RingConfig { directory_capacity: 0, ..RingConfig::default() };
+        let err = IngestConfig::default().validate(&ring).expect_err("no directory").to_string();
+        assert!(err.starts_with("ring.directory_capacity = 0 must be 1..="), "{err}");
     }
 }

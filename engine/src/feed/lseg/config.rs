@@ -69,6 +69,8 @@ pub enum LsegConfigError {
     Backoff,
     #[error("ingest.lseg.{0} must be > 0")]
     Zero(&'static str),
+    #[error("ingest.lseg.{key} = {value} must be {min}..={max}")]
+    Range { key: &'static str, value: u64, min: u64, max: u64 },
 }
 
 impl LsegConfig {
@@ -77,6 +79,29 @@ impl LsegConfig {
         let n = self.connections.max(1);
         let rics = self.rics.iter().skip(index).step_by(n).cloned().collect();
         Self { rics, connections: 1, ..self.clone() }
+    }
+
+    /// Checks the numbers whatever the feed (at start, from `[ingest]`): none may overflow a timer.
+    ///
+    /// # Errors
+    /// The first value out of range, named by its key.
+    pub fn validate_ranges(&self) -> Result<(), LsegConfigError> {
+        let max_ping = super::connection::MAX_PING_TIMEOUT_S;
+        for (key, value, min, max) in [
+            ("backoff_min_ms", self.backoff_min_ms, 1, 3_600_000),
+            ("backoff_max_ms", self.backoff_max_ms, 1, 3_600_000),
+            ("ping_timeout_slack_ms", self.ping_timeout_slack_ms, 0, 600_000),
+            ("default_ping_timeout_s", self.default_ping_timeout_s, 1, max_ping),
+            ("connect_timeout_ms", self.connect_timeout_ms, 1, 600_000),
+            ("login_timeout_ms", self.login_timeout_ms, 1, 600_000),
+            ("channel_capacity", self.channel_capacity as u64, 1, 1 << 24),
+            ("connections", self.connections as u64, 1, 256),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(LsegConfigError::Range { key, value, min, max });
+            }
+        }
+        Ok(())
     }
 
     /// Checks what a connection needs (called when the LSEG feed is started, not for other feeds).
@@ -103,7 +128,7 @@ impl LsegConfig {
                 return Err(LsegConfigError::Zero(key));
             }
         }
-        Ok(())
+        self.validate_ranges()
     }
 }
 
