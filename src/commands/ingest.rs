@@ -38,9 +38,11 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
     if let Some(dir) = tuning.ingest.quarantine.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let quarantine = Quarantine::create(&tuning.ingest.quarantine).with_context(|| {
-        format!("opening the quarantine file {}", tuning.ingest.quarantine.display())
-    })?;
+    let quarantine =
+        Quarantine::create_capped(&tuning.ingest.quarantine, tuning.ingest.quarantine_max_bytes)
+            .with_context(|| {
+                format!("opening the quarantine file {}", tuning.ingest.quarantine.display())
+            })?;
     let producer = Producer::<Tick, InstrumentEntry>::create(&tuning.ring)
         .with_context(|| format!("creating ring '{}'", tuning.ring.name))?;
     let skip = if args.from_start { 0 } else { resume_source(tuning, source.as_mut())? };

@@ -324,7 +324,9 @@ mod tests {
             include_str!("../../tests/fixtures/lseg/us_equities_regular.dump.jsonl");
         for take in [1, 3, 5] {
             resumes_exactly(
-                &|| Box::new(LsegDumpReader::new(dump.as_bytes(), crate::mapping::builtin().into())),
+                &|| {
+                    Box::new(LsegDumpReader::new(dump.as_bytes(), crate::mapping::builtin().into()))
+                },
                 take,
             );
         }
@@ -338,8 +340,14 @@ mod tests {
         reader.next_batch(1, &mut |_| {}).unwrap();
         let position = TradeSource::position(&reader).unwrap();
         let mut other = CanonicalReader::new(b.as_bytes());
-        assert!(matches!(TradeSource::resume(&mut other, &position), Err(ResumeError::Mismatch(_))));
+        assert!(matches!(
+            TradeSource::resume(&mut other, &position),
+            Err(ResumeError::Mismatch(_))
+        ));
         let mut short = CanonicalReader::new(&b""[..]);
-        assert!(matches!(TradeSource::resume(&mut short, &position), Err(ResumeError::Mismatch(_))));
+        assert!(matches!(
+            TradeSource::resume(&mut short, &position),
+            Err(ResumeError::Mismatch(_))
+        ));
     }
 }

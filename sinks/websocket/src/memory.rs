@@ -73,7 +73,7 @@ impl MemoryBudget {
             .map(|c| (c.held_bytes(), c))
             .filter(|(n, _)| *n > 0)
             .collect();
-        by_size.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        by_size.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
         let mut shed = 0;
         for (held, client) in by_size {
             if projected <= low_water {

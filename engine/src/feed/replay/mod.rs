@@ -88,13 +88,17 @@ impl<R: io::BufRead> Lines<R> {
         let target = LinePosition::decode(position)?;
         let last_start = target.offset.saturating_sub(u64::from(target.last_len));
         if last_start < self.at.offset {
-            return Err(ResumeError::Mismatch("the journaled position is behind this reader".into()));
+            return Err(ResumeError::Mismatch(
+                "the journaled position is behind this reader".into(),
+            ));
         }
         let mut left = last_start - self.at.offset;
         while left > 0 {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
-                return Err(ResumeError::Mismatch("the file is shorter than the journaled position".into()));
+                return Err(ResumeError::Mismatch(
+                    "the file is shorter than the journaled position".into(),
+                ));
             }
             let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
             self.reader.consume(n);
