@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use tickring_engine::candles::{CandleAggregator, CandleEvent};
 use tickring_engine::Exchange;
-use tickring_sink_core::{Event, Instruments, Start, StreamConfig, TickStream};
+use tickring_sink_core::{Event, Instruments, Position, Start, StreamConfig, TickStream};
 
 /// Runs until `stop` is set.
 pub fn run(cfg: &WebsocketConfig, source: StreamConfig, hub: &Hub, stop: &AtomicBool) {
@@ -28,13 +28,13 @@ pub fn run(cfg: &WebsocketConfig, source: StreamConfig, hub: &Hub, stop: &Atomic
     let mut closed_logged = false;
     while !stop.load(Relaxed) {
         match stream.next(cfg.feed_wait()) {
-            Ok(Event::Ticks { first_seq, ticks, instruments, .. }) => {
+            Ok(Event::Ticks { epoch, first_seq, ticks, instruments }) => {
                 closed_logged = false;
                 sync_instruments(instruments, hub);
                 Stats::add(&stats.ticks_in, ticks.len() as u64);
                 let mut state = hub.lock();
                 for (seq, tick) in (first_seq..).zip(ticks) {
-                    state.on_trade(seq, tick);
+                    state.on_trade(Position { epoch, seq }, tick);
                     aggregator.on_tick(seq, tick, &mut |ev| {
                         if let CandleEvent::Update(c) = ev {
                             state.on_candle(&c);

@@ -9,6 +9,7 @@ use crate::registry::Registry;
 use crate::snapshot::Row;
 use crate::stats::Stats;
 use std::sync::{Arc, Mutex, MutexGuard};
+use tickring_sink_core::Position;
 use tickring_engine::candles::Candle;
 use tickring_engine::{Exchange, Tick};
 
@@ -66,13 +67,13 @@ impl HubState {
     }
 
     /// One trade: kept for snapshots, pushed to `trade` and `price` subscribers.
-    pub fn on_trade(&mut self, seq: u64, tick: &Tick) {
-        self.market.on_trade(seq, tick);
+    pub fn on_trade(&mut self, at: Position, tick: &Tick) {
+        self.market.on_trade(at, tick);
         let Some(inst) = self.market.get(tick.instrument_id) else { return };
         let (exact, any) = self.registry.subscribers(Kind::Trade, &inst.symbol);
         if !exact.is_empty() || !any.is_empty() {
             self.dispatch += 1;
-            let msg: Arc<str> = Arc::from(message::trade(inst.instrument(), seq, tick));
+            let msg: Arc<str> = Arc::from(message::trade(inst.instrument(), at, tick));
             for c in exact.iter().chain(any) {
                 if c.first_in_dispatch(self.dispatch) {
                     count(&self.stats, c.push_trade(&msg));
@@ -82,7 +83,7 @@ impl HubState {
         let (exact, any) = self.registry.subscribers(Kind::Price, &inst.symbol);
         if !exact.is_empty() || !any.is_empty() {
             self.dispatch += 1;
-            let msg: Arc<str> = Arc::from(message::price(inst.instrument(), seq, tick));
+            let msg: Arc<str> = Arc::from(message::price(inst.instrument(), at, tick));
             let key = ConflationKey { kind: 0, instrument_id: tick.instrument_id, bucket: 0 };
             for c in exact.iter().chain(any) {
                 if c.first_in_dispatch(self.dispatch) {

@@ -5,6 +5,7 @@ use crate::message::Instrument;
 use crate::snapshot::{Item, Row};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use tickring_sink_core::Position;
 use tickring_engine::candles::{Bucket, Candle, Series};
 use tickring_engine::{Exchange, Session, Tick};
 
@@ -19,7 +20,7 @@ struct SeriesCandles {
 pub struct InstrumentState {
     pub symbol: Arc<str>,
     pub exchange: Exchange,
-    recent: VecDeque<(u64, Tick)>,
+    recent: VecDeque<(Position, Tick)>,
     candles: Vec<SeriesCandles>,
 }
 
@@ -32,7 +33,7 @@ impl InstrumentState {
         Row { symbol: Arc::clone(&self.symbol), exchange: self.exchange, item }
     }
 
-    pub fn last(&self) -> Option<&(u64, Tick)> {
+    pub fn last(&self) -> Option<&(Position, Tick)> {
         self.recent.back()
     }
 
@@ -95,13 +96,13 @@ impl Market {
         self.instruments.get(id as usize).and_then(Option::as_ref)
     }
 
-    pub fn on_trade(&mut self, seq: u64, tick: &Tick) {
+    pub fn on_trade(&mut self, at: Position, tick: &Tick) {
         let keep = self.keep_trades;
         if let Some(Some(s)) = self.instruments.get_mut(tick.instrument_id as usize) {
             if s.recent.len() >= keep {
                 s.recent.pop_front();
             }
-            s.recent.push_back((seq, *tick));
+            s.recent.push_back((at, *tick));
         }
     }
 
@@ -145,16 +146,16 @@ impl Market {
     pub fn snapshot_trades(&self, ids: &[u32], history: bool, out: &mut Vec<Row>) {
         for s in ids.iter().filter_map(|&id| self.get(id)) {
             let skip = if history { 0 } else { s.recent.len().saturating_sub(1) };
-            for (seq, t) in s.recent.iter().skip(skip) {
-                out.push(s.row(Item::Trade(*seq, *t)));
+            for (at, t) in s.recent.iter().skip(skip) {
+                out.push(s.row(Item::Trade(*at, *t)));
             }
         }
     }
 
     pub fn snapshot_prices(&self, ids: &[u32], out: &mut Vec<Row>) {
         for s in ids.iter().filter_map(|&id| self.get(id)) {
-            if let Some((seq, t)) = s.last() {
-                out.push(s.row(Item::Price(*seq, *t)));
+            if let Some((at, t)) = s.last() {
+                out.push(s.row(Item::Price(*at, *t)));
             }
         }
     }

@@ -3,6 +3,7 @@
 use crate::channel::Kind;
 use serde::Serialize;
 use serde_json::Value;
+use tickring_sink_core::Position;
 use tickring_engine::candles::{Bucket, Candle};
 use tickring_engine::{Exchange, Session, Tick};
 
@@ -26,6 +27,7 @@ struct TradeMsg<'a> {
     exchange: &'static str,
     session: &'static str,
     trading_day: Option<String>,
+    epoch: u64,
     seq: u64,
     price: String,
     size: String,
@@ -36,7 +38,7 @@ struct TradeMsg<'a> {
 }
 
 /// A `trade` event.
-pub fn trade(inst: Instrument<'_>, seq: u64, tick: &Tick) -> String {
+pub fn trade(inst: Instrument<'_>, at: Position, tick: &Tick) -> String {
     encode(&TradeMsg {
         r#type: "trade",
         channel: crate::channel::Channel::name_for(Kind::Trade, inst.symbol),
@@ -44,7 +46,8 @@ pub fn trade(inst: Instrument<'_>, seq: u64, tick: &Tick) -> String {
         exchange: inst.exchange.mic(),
         session: tick.session().as_str(),
         trading_day: trading_day(tick.trading_day),
-        seq,
+        epoch: at.epoch,
+        seq: at.seq,
         price: tick.price.to_string(),
         size: tick.size.to_string(),
         trade_id: tick.trade_id,
@@ -62,6 +65,7 @@ struct PriceMsg<'a> {
     exchange: &'static str,
     session: &'static str,
     trading_day: Option<String>,
+    epoch: u64,
     seq: u64,
     price: String,
     ts_event: u64,
@@ -69,7 +73,7 @@ struct PriceMsg<'a> {
 }
 
 /// A `price` event: the latest trade price.
-pub fn price(inst: Instrument<'_>, seq: u64, tick: &Tick) -> String {
+pub fn price(inst: Instrument<'_>, at: Position, tick: &Tick) -> String {
     encode(&PriceMsg {
         r#type: "price",
         channel: crate::channel::Channel::name_for(Kind::Price, inst.symbol),
@@ -77,7 +81,8 @@ pub fn price(inst: Instrument<'_>, seq: u64, tick: &Tick) -> String {
         exchange: inst.exchange.mic(),
         session: tick.session().as_str(),
         trading_day: trading_day(tick.trading_day),
-        seq,
+        epoch: at.epoch,
+        seq: at.seq,
         price: tick.price.to_string(),
         ts_event: tick.ts_event_ns,
         ts_publish: tick.ts_publish_ns,
@@ -234,14 +239,15 @@ mod tests {
     #[test]
     fn trade_carries_instrument_session_day_and_exact_decimals() {
         let inst = Instrument { symbol: "AAPL.O", exchange: Exchange::Xnas };
-        let v: Value = serde_json::from_str(&trade(inst, 9, &tick())).expect("json");
+        let at = Position { epoch: 77, seq: 9 };
+        let v: Value = serde_json::from_str(&trade(inst, at, &tick())).expect("json");
         assert_eq!(v["channel"], "trade.AAPL.O");
         assert_eq!(v["exchange"], "XNAS");
         assert_eq!(v["session"], "regular");
         assert_eq!(v["trading_day"], "2024-03-11");
         assert_eq!(v["price"], "189.5");
         assert_eq!(v["size"], "100");
-        assert_eq!(v["seq"], 9);
+        assert_eq!((v["epoch"].as_u64(), v["seq"].as_u64()), (Some(77), Some(9)));
         assert_eq!(v["flags"][0], "regular");
     }
 

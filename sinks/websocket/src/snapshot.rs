@@ -3,14 +3,15 @@
 
 use crate::message::{self, Instrument};
 use std::sync::Arc;
+use tickring_sink_core::Position;
 use tickring_engine::candles::Candle;
 use tickring_engine::{Exchange, Session, Tick};
 
 /// One event of a snapshot.
 #[derive(Clone, Debug)]
 pub enum Item {
-    Trade(u64, Tick),
-    Price(u64, Tick),
+    Trade(Position, Tick),
+    Price(Position, Tick),
     /// The candle with its instrument's latest session and trading day.
     Candle(Candle, Session, u32),
 }
@@ -26,8 +27,8 @@ impl Row {
     pub fn encode(&self) -> String {
         let inst = Instrument { symbol: &self.symbol, exchange: self.exchange };
         match &self.item {
-            Item::Trade(seq, t) => message::trade(inst, *seq, t),
-            Item::Price(seq, t) => message::price(inst, *seq, t),
+            Item::Trade(at, t) => message::trade(inst, *at, t),
+            Item::Price(at, t) => message::price(inst, *at, t),
             Item::Candle(c, session, day) => message::candle(inst, c, *session, *day),
         }
     }
