@@ -364,3 +364,121 @@ fn clickhouse_down_longer_than_the_ring_holds_costs_disk_not_the_feed() {
     clickhouse("stop", Some(PORT));
     scene.cleanup();
 }
+
+/// A replay file of canonical lines: `symbols` in this order of first appearance, prices that tell them
+/// apart, event times one millisecond apart ending a minute ago.
+fn replay_file(path: &Path, symbols: &[(&str, &str, u64)], trades: usize) {
+    use std::fmt::Write as _;
+    let end = Producer::<Tick, InstrumentEntry>::now_ns() - 60_000_000_000;
+    let start = end - trades as u64 * 1_000_000;
+    let mut text = String::new();
+    for i in 0..trades {
+        let (sym, mic, base) = symbols[i % symbols.len()];
+        let _ = writeln!(
+            text,
+            r#"{{"symbol":"{sym}","exchange":"{mic}","ts":{},"price":"{}.{:02}","size":"{}","trade_id":{}}}"#,
+            start + i as u64 * 1_000_000,
+            base,
+            i % 100,
+            1 + i % 7,
+            i + 1
+        );
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_another_name() {
+    clickhouse("start", None);
+    let port = 18_400 + (std::process::id() % 500) as u16;
+    let extra = format!("\n[websocket]\nlisten = \"127.0.0.1:{port}\"\nconsumer_name = \"ws-mapping\"\n");
+    let scene = Scene::new("mapping", 1 << 16, 18123, &extra);
+    scene.drop_database();
+    let a = scene.dir.join("a.jsonl");
+    let b = scene.dir.join("b.jsonl");
+    let names = [
+        ("AAPL.O", "XNAS", 190),
+        ("MSFT.O", "XNAS", 410),
+        ("7203.T", "XTKS", 3000),
+        ("VOD.L", "XLON", 70),
+    ];
+    replay_file(&a, &names, 3_000);
+    let reversed: Vec<_> = names.iter().rev().copied().collect();
+    replay_file(&b, &reversed, 3_000);
+    let mut pusher = scene.spawn("pusher", &["sink", "websocket"]);
+    let mut writer = scene.spawn("writer", &["sink", "clickhouse"]);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut ws = loop {
+        match tungstenite::connect(format!("ws://127.0.0.1:{port}/ws")) {
+            Ok((ws, _)) => break ws,
+            Err(e) => assert!(Instant::now() < deadline, "pusher not listening: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    }
+    ws.send(tungstenite::Message::text(r#"{"op":"subscribe","channels":["trade.*"],"id":1}"#))
+        .unwrap();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64, String, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (received, stop) = (received.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(tungstenite::Message::Text(t)) = ws.read() else { continue };
+                // Each frame is an array of events.
+                let frame: Vec<serde_json::Value> = serde_json::from_str(&t).unwrap();
+                for v in frame.iter().filter(|v| v["type"] == "trade") {
+                    received.lock().unwrap().push((
+                        v["epoch"].as_u64().unwrap(),
+                        v["seq"].as_u64().unwrap(),
+                        v["symbol"].as_str().unwrap().to_string(),
+                        v["price"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    for (i, file) in [&a, &b].into_iter().enumerate() {
+        let mut ingest =
+            scene.spawn("ingest", &["ingest", file.to_str().unwrap(), "--speed", "1x", "--quiet"]);
+        if i > 0 {
+            // Once the new producer holds the ring (a writer finding only a closed ring has nothing to do).
+            std::thread::sleep(Duration::from_millis(700));
+            writer = scene.spawn("writer", &["sink", "clickhouse"]);
+        }
+        assert!(ingest.wait_exit(Duration::from_secs(60), &scene.log("ingest")).success());
+        // The writer stops once a closed ring is stored; the pusher waits for the next producer.
+        let status = writer.wait_exit(Duration::from_secs(60), &scene.log("writer"));
+        assert!(status.success(), "writer: {status}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    reader.join().unwrap();
+    pusher.kill9();
+
+    let stored: std::collections::HashMap<(u64, u64), (String, String)> = block_on(
+        scene
+            .store
+            .client()
+            .query("SELECT epoch, seq, symbol, toString(price) FROM ticks")
+            .fetch_all::<(u64, u64, String, String)>(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(e, s, sym, p)| ((e, s), (sym, p)))
+    .collect();
+    assert_eq!(stored.len(), 6_000, "both files stored");
+    let received = received.lock().unwrap();
+    let epochs: std::collections::BTreeSet<u64> = received.iter().map(|r| r.0).collect();
+    assert_eq!(epochs.len(), 2, "the pusher sent trades of both runs");
+    assert!(received.len() > 4_000, "only {} trades reached the client", received.len());
+    for (epoch, seq, symbol, price) in received.iter() {
+        let (want_symbol, want_price) = &stored[&(*epoch, *seq)];
+        assert_eq!((symbol, price.parse::<f64>().ok()), (want_symbol, want_price.parse().ok()), "({epoch}, {seq})");
+    }
+    scene.cleanup();
+}
