@@ -391,7 +391,8 @@ fn replay_file(path: &Path, symbols: &[(&str, &str, u64)], trades: usize) {
 fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_another_name() {
     clickhouse("start", None);
     let port = 18_400 + (std::process::id() % 500) as u16;
-    let extra = format!("\n[websocket]\nlisten = \"127.0.0.1:{port}\"\nconsumer_name = \"ws-mapping\"\n");
+    let extra =
+        format!("\n[websocket]\nlisten = \"127.0.0.1:{port}\"\nconsumer_name = \"ws-mapping\"\n");
     let scene = Scene::new("mapping", 1 << 16, 18123, &extra);
     scene.drop_database();
     let a = scene.dir.join("a.jsonl");
@@ -421,7 +422,8 @@ fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_anot
     }
     ws.send(tungstenite::Message::text(r#"{"op":"subscribe","channels":["trade.*"],"id":1}"#))
         .unwrap();
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64, String, String)>::new()));
+    let received =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64, String, String)>::new()));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let (received, stop) = (received.clone(), stop.clone());
@@ -478,7 +480,11 @@ fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_anot
     assert!(received.len() > 4_000, "only {} trades reached the client", received.len());
     for (epoch, seq, symbol, price) in received.iter() {
         let (want_symbol, want_price) = &stored[&(*epoch, *seq)];
-        assert_eq!((symbol, price.parse::<f64>().ok()), (want_symbol, want_price.parse().ok()), "({epoch}, {seq})");
+        assert_eq!(
+            (symbol, price.parse::<f64>().ok()),
+            (want_symbol, want_price.parse().ok()),
+            "({epoch}, {seq})"
+        );
     }
     scene.cleanup();
 }

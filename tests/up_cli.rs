@@ -19,11 +19,15 @@ fn root() -> &'static Path {
 }
 
 fn clickhouse(action: &str, home: &Path) {
+    clickhouse_at(action, home, HTTP_PORT, TCP_PORT);
+}
+
+fn clickhouse_at(action: &str, home: &Path, http: u16, tcp: u16) {
     let out = Command::new("bash")
         .arg(root().join("scripts/clickhouse.sh"))
         .arg(action)
-        .env("CLICKHOUSE_HTTP_PORT", HTTP_PORT.to_string())
-        .env("CLICKHOUSE_TCP_PORT", TCP_PORT.to_string())
+        .env("CLICKHOUSE_HTTP_PORT", http.to_string())
+        .env("CLICKHOUSE_TCP_PORT", tcp.to_string())
         .env("CLICKHOUSE_HOME", home)
         .output()
         .expect("scripts/clickhouse.sh runs");
@@ -35,13 +39,21 @@ fn clickhouse(action: &str, home: &Path) {
 }
 
 fn query(sql: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", HTTP_PORT)).expect("connect ClickHouse");
+    query_response(HTTP_PORT, sql).unwrap_or_else(|response| panic!("{response}"))
+}
+
+/// The body of a 200 answer, or the whole response.
+fn query_response(port: u16, sql: &str) -> Result<String, String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect ClickHouse");
     write!(s, "POST / HTTP/1.0\r\nContent-Length: {}\r\n\r\n{sql}", sql.len()).expect("send");
     let mut response = String::new();
     s.read_to_string(&mut response).expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("http response");
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{response}");
-    body.trim().to_string()
+    if head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200") {
+        Ok(body.trim().to_string())
+    } else {
+        Err(response)
+    }
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -56,6 +68,7 @@ struct Cleanup {
     up: Option<Child>,
     home: PathBuf,
     ring: RingConfig,
+    port: u16,
 }
 
 impl Drop for Cleanup {
@@ -64,7 +77,7 @@ impl Drop for Cleanup {
             let _ = up.kill();
             let _ = up.wait();
         }
-        clickhouse("stop", &self.home);
+        clickhouse_at("stop", &self.home, self.port, self.port + 900);
         let _ = std::fs::remove_file(self.ring.segment_path());
         let _ = std::fs::remove_file(self.ring.lock_path());
         let _ = std::fs::remove_dir_all(&self.home);
@@ -76,7 +89,7 @@ fn up_runs_everything_survives_a_killed_sink_and_stops_without_losing_a_tick() {
     let home = std::env::temp_dir().join(format!("tickring-up-{}", std::process::id()));
     std::fs::create_dir_all(&home).expect("tmp");
     let ring = RingConfig { name: format!("up-{}", std::process::id()), ..RingConfig::default() };
-    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone() };
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: HTTP_PORT };
     clickhouse("start", &home);
     let tuning = home.join("tuning.toml");
     std::fs::write(
@@ -183,4 +196,117 @@ restart_backoff_min_ms = 200
         query("SELECT uniqExact(epoch, seq) FROM tickring_up_test.ticks").parse().expect("count");
     assert_eq!((stored, distinct), (published, published), "{log}");
     assert!(log.contains("stopped") && log.contains("sink-clickhouse"), "{log}");
+}
+
+/// Runs `up` with `tuning` until `ready` holds, then Ctrl-C; returns its log.
+fn up_until(tuning: &Path, guard: &mut Cleanup, ready: &mut dyn FnMut() -> bool) -> String {
+    let up = Command::new(env!("CARGO_BIN_EXE_tickring"))
+        .args(["--tuning", tuning.to_str().expect("utf8"), "up"])
+        .current_dir(root())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tickring up");
+    let pid = up.id();
+    guard.up = Some(up);
+    wait_until("up to make progress", Duration::from_secs(60), ready);
+    Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("interrupt");
+    let mut up = guard.up.take().expect("up");
+    let mut log = String::new();
+    up.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");
+    let status = up.wait().expect("wait");
+    assert!(status.success(), "up: {status}\n{log}");
+    log
+}
+
+/// `up` twice on the same feed: the second run continues the source where the first stopped, so nothing
+/// is published (or stored) twice, on the simulator and on a replay file.
+#[test]
+fn up_started_twice_publishes_nothing_twice() {
+    let home = std::env::temp_dir().join(format!("tickring-up2-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring = RingConfig { name: format!("up2-{}", std::process::id()), ..RingConfig::default() };
+    // A server of its own: the other test here stops its server when it ends.
+    const PORT: u16 = 18133;
+    clickhouse_at("start", &home, PORT, 19033);
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: PORT };
+    let replay = home.join("day.jsonl");
+    let mut lines = String::new();
+    for i in 0..5_000u64 {
+        lines.push_str(&format!(
+            "{{\"symbol\":\"AAPL.O\",\"exchange\":\"XNAS\",\"ts\":{},\"price\":\"190.{:02}\",\"size\":\"1\",\"trade_id\":{}}}\n",
+            1_773_149_280_000_000_000 + i * 1_000_000,
+            i % 100,
+            i + 1
+        ));
+    }
+    std::fs::write(&replay, lines).expect("replay file");
+    for (feed, db) in [("simulator", "tickring_up2_sim"), ("replay", "tickring_up2_replay")] {
+        let tuning = home.join(format!("{feed}.toml"));
+        std::fs::write(
+            &tuning,
+            format!(
+                r#"[ring]
+name = "{ring}-{feed}"
+[journal]
+dir = "{journal}"
+[ingest]
+feed = "{feed}"
+replay_file = "{replay}"
+quarantine = "{q}"
+metrics = ""
+[ingest.simulator]
+rate_per_s = 3000
+[clickhouse]
+url = "http://127.0.0.1:{PORT}"
+database = "{db}"
+flush_interval_ms = 200
+metrics = ""
+[websocket]
+listen = "127.0.0.1:18093"
+web_dir = "{web}"
+[up]
+start_clickhouse = false
+restart_backoff_min_ms = 200
+"#,
+                ring = ring.name,
+                journal = home.join("journal").display(),
+                replay = replay.display(),
+                q = home.join("quarantine.jsonl").display(),
+                web = root().join("sinks/websocket/web").display(),
+            ),
+        )
+        .expect("tuning");
+        let _ = query_response(PORT, &format!("DROP DATABASE IF EXISTS {db}"));
+        let count = |sql: &str| {
+            query_response(PORT, sql).ok().and_then(|b| b.parse::<u64>().ok()).unwrap_or(0)
+        };
+        let rows = format!("SELECT count() FROM {db}.ticks");
+        let first = if feed == "replay" { 5_000 } else { 3_000 };
+        up_until(&tuning, &mut guard, &mut || count(&rows) >= first);
+        let after_first = count(&rows);
+        let journal =
+            tickring_journal::JournalConfig { dir: home.join("journal"), ..Default::default() };
+        let ring_name = format!("{}-{feed}", ring.name);
+        let epochs = || {
+            tickring_journal::info::inspect::<Tick, InstrumentEntry>(&journal, &ring_name)
+                .map_or(0, |i| i.epochs.len())
+        };
+        // The second run has started its own epoch (and, on the simulator, published more).
+        let log = up_until(&tuning, &mut guard, &mut || {
+            epochs() >= 2 && (feed == "replay" || count(&rows) >= after_first + 3_000)
+        });
+        let (total, trades) = (
+            count(&format!("SELECT count() FROM {db}.ticks FINAL")),
+            count(&format!("SELECT uniqExact(trade_id) FROM {db}.ticks")),
+        );
+        assert_eq!(total, trades, "{feed}: a trade was stored twice\n{log}");
+        if feed == "replay" {
+            assert_eq!(total, 5_000, "the file once\n{log}");
+        } else {
+            assert!(total >= after_first + 3_000, "the second run went on\n{log}");
+        }
+        let _ = std::fs::remove_file(
+            RingConfig { name: format!("{}-{feed}", ring.name), ..ring.clone() }.segment_path(),
+        );
+    }
 }

@@ -114,6 +114,15 @@ impl TradeSource for TimeBound {
     fn name(&self) -> &'static str {
         self.inner.name()
     }
+
+    // The bound only filters: the position is the wrapped source's.
+    fn position(&self) -> Option<Vec<u8>> {
+        self.inner.position()
+    }
+
+    fn resume(&mut self, position: &[u8]) -> Result<(), crate::feed::ResumeError> {
+        self.inner.resume(position)
+    }
 }
 
 #[cfg(test)]

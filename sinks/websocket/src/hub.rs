@@ -9,9 +9,9 @@ use crate::registry::Registry;
 use crate::snapshot::Row;
 use crate::stats::Stats;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tickring_sink_core::Position;
 use tickring_engine::candles::Candle;
 use tickring_engine::{Exchange, Tick};
+use tickring_sink_core::Position;
 
 /// Shared by the ring reader thread and every client task.
 #[derive(Debug)]

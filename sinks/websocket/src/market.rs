@@ -5,9 +5,9 @@ use crate::message::Instrument;
 use crate::snapshot::{Item, Row};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use tickring_sink_core::Position;
 use tickring_engine::candles::{Bucket, Candle, Series};
 use tickring_engine::{Exchange, Session, Tick};
+use tickring_sink_core::Position;
 
 #[derive(Debug, Default)]
 struct SeriesCandles {

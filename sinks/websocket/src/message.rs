@@ -3,9 +3,9 @@
 use crate::channel::Kind;
 use serde::Serialize;
 use serde_json::Value;
-use tickring_sink_core::Position;
 use tickring_engine::candles::{Bucket, Candle};
 use tickring_engine::{Exchange, Session, Tick};
+use tickring_sink_core::Position;
 
 /// What every event says about its instrument.
 #[derive(Clone, Copy, Debug)]

@@ -3,9 +3,9 @@
 
 use crate::message::{self, Instrument};
 use std::sync::Arc;
-use tickring_sink_core::Position;
 use tickring_engine::candles::Candle;
 use tickring_engine::{Exchange, Session, Tick};
+use tickring_sink_core::Position;
 
 /// One event of a snapshot.
 #[derive(Clone, Debug)]
