@@ -25,6 +25,7 @@ pub(crate) struct LogKind {
 
 pub(crate) const DIRECTORY: u32 = 1;
 pub(crate) const SOURCE: u32 = 2;
+pub(crate) const FEED_GAPS: u32 = 3;
 
 impl LogKind {
     fn encode(&self) -> [u8; HEADER] {

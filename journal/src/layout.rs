@@ -13,6 +13,7 @@ const INFO_LEN: usize = 44;
 pub const INFO_FILE: &str = "epoch.info";
 pub const DIRECTORY_FILE: &str = "directory.log";
 pub const SOURCE_FILE: &str = "source.log";
+pub const FEED_GAPS_FILE: &str = "feed_gaps.log";
 /// Written when the epoch's writer closed cleanly: nothing will be appended any more.
 pub const SEALED_FILE: &str = "sealed";
 

@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod error;
+pub mod feed_gap;
 pub mod format;
 mod frames;
 pub mod info;
@@ -30,6 +31,7 @@ pub mod writer;
 
 pub use config::{FsyncPolicy, JournalConfig, OnFull};
 pub use error::JournalError;
+pub use feed_gap::{FeedGap, FeedGapReader};
 pub use info::{EpochInfo, JournalInfo};
 pub use reader::{JournalReader, ReadGapCause, ReadOutcome};
 pub use verify::{verify, Damage, VerifyReport};

@@ -9,7 +9,7 @@ use crate::config::{FsyncPolicy, JournalConfig, OnFull};
 use crate::error::JournalError;
 use crate::format::{block_records, BlockCopy, SegmentHeader, BLOCK_HEADER, PAGE};
 use crate::frames::{FrameWriter, LogKind, DIRECTORY, SOURCE};
-use crate::layout::{self, EpochDir, DIRECTORY_FILE, SEALED_FILE, SOURCE_FILE};
+use crate::layout::{self, EpochDir, DIRECTORY_FILE, FEED_GAPS_FILE, SEALED_FILE, SOURCE_FILE};
 use crate::map::{allocate, SegmentMap};
 use crate::scan::{scan, Expect, SegmentFile};
 use crate::sync::{Shared, SyncThread};
@@ -72,6 +72,7 @@ pub struct JournalWriter<R: Record, E: Record = ()> {
     directory_len: u32,
     unwritten_entries: Vec<(u32, E)>,
     source: FrameWriter,
+    feed_gaps: FrameWriter,
     shared: Arc<Shared>,
     _sync: Option<SyncThread>,
     stats: WriterStats,
@@ -110,6 +111,8 @@ impl<R: Record, E: Record> JournalWriter<R, E> {
             FrameWriter::open(&epoch_dir.path.join(DIRECTORY_FILE), dir_kind)?;
         let src_kind = LogKind { kind: SOURCE, epoch, schema: 0, item_size: 0 };
         let (source, _) = FrameWriter::open(&epoch_dir.path.join(SOURCE_FILE), src_kind)?;
+        let (feed_gaps, _) =
+            FrameWriter::open(&epoch_dir.path.join(FEED_GAPS_FILE), crate::feed_gap::kind(epoch))?;
         let shared = Arc::new(Shared::default());
         let sync = match cfg.fsync {
             FsyncPolicy::IntervalMs(ms) => Some(
@@ -130,6 +133,7 @@ impl<R: Record, E: Record> JournalWriter<R, E> {
             directory_len: entries.len() as u32,
             unwritten_entries: Vec::new(),
             source,
+            feed_gaps,
             shared,
             _sync: sync,
             stats: WriterStats::default(),
@@ -245,6 +249,14 @@ impl<R: Record, E: Record> JournalWriter<R, E> {
             Err(JournalError::Full { .. }) => Ok(()),
             other => other,
         }
+    }
+
+    /// Records that the live feed was not listening from `from_ns` to `to_ns`, before sequence `seq`.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn record_feed_gap(&mut self, gap: crate::FeedGap) -> Result<(), JournalError> {
+        self.feed_gaps.append(&gap.encode())
     }
 
     /// Appends `records`, the first of which has sequence `first_seq`. Records below the head (a retried
@@ -430,7 +442,7 @@ impl<R: Record, E: Record> JournalWriter<R, E> {
         if let Some(a) = &self.active {
             files.push(Arc::clone(&a.file));
         }
-        for log in [self.directory.file(), self.source.file()] {
+        for log in [self.directory.file(), self.source.file(), self.feed_gaps.file()] {
             if let Ok(f) = log.try_clone() {
                 files.push(Arc::new(f));
             }

@@ -46,6 +46,7 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
     let producer = Producer::<Tick, InstrumentEntry>::create(&tuning.ring)
         .with_context(|| format!("creating ring '{}'", tuning.ring.name))?;
     let skip = if args.from_start { 0 } else { resume_source(tuning, source.as_mut())? };
+    let down_since = (source.position().is_none()).then(|| previous_epoch_end(tuning)).flatten();
     let journal = TickJournal::open(&tuning.journal, &tuning.ring.name, producer.epoch())
         .with_context(|| format!("opening the journal in {}", tuning.journal.dir.display()))?;
     tracing::info!(ring = %tuning.ring.name, epoch = producer.epoch(), feed = source.name(), journal = %journal.path().display(), "publishing");
@@ -66,6 +67,9 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
         let mut publisher =
             Publisher::new(producer, classifier, quarantine, batch).with_journal(journal);
         publisher.skip_ticks(skip);
+        if let Some(from) = down_since {
+            publisher.down_since(from);
+        }
         publisher.share_counters(thread_counters);
         let ended = run(source.as_mut(), &mut publisher, &thread_stop, pacer, batch);
         publisher.close_journal();
@@ -131,6 +135,19 @@ fn resume_source(tuning: &Tuning, source: &mut dyn TradeSource) -> Result<u64> {
         }
         Err(e) => Err(e).context("moving the source to its journaled position"),
     }
+}
+
+/// When the newest journaled epoch last wrote: a live feed was not listening from then until it is up.
+fn previous_epoch_end(tuning: &Tuning) -> Option<u64> {
+    let ring_dir = tuning.journal.ring_dir(&tuning.ring.name);
+    let last = tickring_journal::layout::list_epochs(&ring_dir).ok()?.pop()?;
+    let newest = std::fs::read_dir(&last.path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .max()?;
+    let ns = newest.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    u64::try_from(ns).ok()
 }
 
 fn progress_bar(tuning: &Tuning) -> indicatif::ProgressBar {

@@ -50,6 +50,8 @@ pub struct Publisher<W: Write> {
     /// Ticks still to drop because the journal already holds them (a resumed source).
     skip: u64,
     last_position_ns: u64,
+    /// Since when the live feed has not been listening (a link down, or ingest itself not running).
+    down_since: Option<u64>,
     classifier: Classifier,
     quarantine: Quarantine<W>,
     batch: Vec<Tick>,
@@ -72,6 +74,7 @@ impl<W: Write> Publisher<W> {
             journal: None,
             skip: 0,
             last_position_ns: 0,
+            down_since: None,
             classifier,
             quarantine,
             batch: Vec::with_capacity(batch_limit),
@@ -85,6 +88,25 @@ impl<W: Write> Publisher<W> {
     pub fn with_journal(mut self, journal: TickJournal) -> Self {
         self.journal = Some(journal);
         self
+    }
+
+    /// The feed was not listening since `from_ns` (ingest was down): journaled as a feed gap once the
+    /// feed is up.
+    pub fn down_since(&mut self, from_ns: u64) {
+        self.down_since = Some(from_ns);
+    }
+
+    fn record_feed_gap(&mut self, connection: u64) {
+        let Some(from_ns) = self.down_since.take() else { return };
+        let seq = self.producer.head() + self.batch.len() as u64;
+        let gap = tickring_journal::FeedGap { seq, from_ns, to_ns: realtime_ns(), connection };
+        tracing::warn!(?gap, "the live feed was not listening: journaled as a feed gap");
+        if let Some(journal) = self.journal.as_mut() {
+            if let Err(e) = journal.record_feed_gap(gap) {
+                self.counters.journal_errors += 1;
+                tracing::error!(error = %e, "could not journal a feed gap");
+            }
+        }
     }
 
     /// The next `n` ticks are already journaled (a source resumed from an earlier position): drop them.
@@ -118,10 +140,12 @@ impl<W: Write> Publisher<W> {
             FeedItem::Rejected(rejection) => self.reject(&rejection),
             FeedItem::Link(LinkEvent::Down { reason }) => {
                 self.counters.link_downs += 1;
+                self.down_since.get_or_insert_with(realtime_ns);
                 tracing::warn!(%reason, "feed link down; the client reconnects");
             }
             FeedItem::Link(LinkEvent::Up { connection }) => {
-                tracing::info!(connection, "feed link up")
+                tracing::info!(connection, "feed link up");
+                self.record_feed_gap(connection);
             }
         }
     }

@@ -310,6 +310,13 @@ impl Writer {
                     );
                     self.pending.epoch = epoch;
                 }
+                Event::FeedGap { epoch, gap } => {
+                    tracing::warn!(
+                        epoch,
+                        ?gap,
+                        "the live feed was down: no trades exist for that time"
+                    );
+                }
                 Event::Gap(gap) => {
                     self.stats.ring_missed += gap.count();
                     tracing::error!(

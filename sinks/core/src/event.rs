@@ -86,6 +86,11 @@ pub enum Event<'a> {
         instruments: &'a Instruments,
     },
     Gap(StreamGap),
+    /// The live feed was not listening (a disconnect, or ingest down) before the tick at `gap.seq`.
+    FeedGap {
+        epoch: u64,
+        gap: tickring_journal::FeedGap,
+    },
     /// Nothing new within the wait.
     Idle,
     /// The producer shut down cleanly and everything it published was read (a new one may follow).

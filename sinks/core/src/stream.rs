@@ -4,13 +4,16 @@ use crate::clock::FeedClock;
 use crate::error::StreamError;
 use crate::event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
 use crate::instruments::Instruments;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{
     Consumer, ConsumerOptions, ConsumerPolicy, GapCause, Read, RingConfig, RingError, StartAt,
 };
 use tickring_journal::layout::{list_epochs, EpochDir};
-use tickring_journal::{JournalConfig, JournalError, JournalReader, ReadGapCause, ReadOutcome};
+use tickring_journal::{
+    FeedGap, FeedGapReader, JournalConfig, JournalError, JournalReader, ReadGapCause, ReadOutcome,
+};
 
 type RingReader = Consumer<Tick, InstrumentEntry>;
 type Journal = JournalReader<Tick, InstrumentEntry>;
@@ -19,6 +22,8 @@ type Journal = JournalReader<Tick, InstrumentEntry>;
 const ATTACH_EVERY: Duration = Duration::from_millis(200);
 /// How long a caught-up journal reader waits before looking again.
 const JOURNAL_POLL: Duration = Duration::from_millis(2);
+/// How often the epoch's feed gaps are looked for.
+const FEED_GAPS_EVERY: Duration = Duration::from_millis(200);
 
 /// What a stream reads and under which name.
 #[derive(Clone, Debug)]
@@ -56,6 +61,10 @@ pub struct TickStream {
     clock: FeedClock,
     instruments: Instruments,
     closed_reported: bool,
+    /// Feed gaps of the current epoch not yet handed out, and when the log was last read.
+    feed_gaps: Option<(u64, FeedGapReader)>,
+    pending_feed_gaps: VecDeque<FeedGap>,
+    last_feed_gap_check: Option<Instant>,
 }
 
 impl TickStream {
@@ -74,6 +83,9 @@ impl TickStream {
             clock: FeedClock::default(),
             instruments: Instruments::default(),
             closed_reported: false,
+            feed_gaps: None,
+            pending_feed_gaps: VecDeque::new(),
+            last_feed_gap_check: None,
         }
     }
 
@@ -128,6 +140,9 @@ impl TickStream {
                 }
             };
         };
+        if let Some(gap) = self.due_feed_gap(pos)? {
+            return Ok(Event::FeedGap { epoch: pos.epoch, gap });
+        }
         let ring_here = self.ring.as_ref().is_some_and(|r| r.epoch() == pos.epoch);
         if self.from == ReadingFrom::Ring && ring_here {
             self.next_from_ring(pos, wait)
@@ -135,6 +150,31 @@ impl TickStream {
             self.from = ReadingFrom::Journal;
             self.next_from_journal(pos, wait)
         }
+    }
+
+    /// A feed gap journaled before the position reached, once (gaps before where the stream started in
+    /// an epoch are not news to it).
+    fn due_feed_gap(&mut self, pos: Position) -> Result<Option<FeedGap>, StreamError> {
+        if self.feed_gaps.as_ref().is_none_or(|(e, _)| *e != pos.epoch) {
+            let dir = tickring_journal::layout::epoch_path(
+                &self.cfg.journal.ring_dir(&self.cfg.ring.name),
+                pos.epoch,
+            );
+            let mut reader = FeedGapReader::new(&dir, pos.epoch);
+            self.pending_feed_gaps =
+                reader.read_new()?.into_iter().filter(|g| g.seq >= pos.seq).collect();
+            self.feed_gaps = Some((pos.epoch, reader));
+            self.last_feed_gap_check = Some(Instant::now());
+        }
+        if self.last_feed_gap_check.is_none_or(|t| t.elapsed() >= FEED_GAPS_EVERY) {
+            self.last_feed_gap_check = Some(Instant::now());
+            if let Some((_, reader)) = self.feed_gaps.as_mut() {
+                self.pending_feed_gaps.extend(reader.read_new()?);
+            }
+        }
+        Ok(self.pending_feed_gaps.front().filter(|g| g.seq <= pos.seq).copied().inspect(|_| {
+            self.pending_feed_gaps.pop_front();
+        }))
     }
 
     fn attach_ring(&mut self) -> Result<(), StreamError> {

@@ -195,3 +195,32 @@ fn after_a_takeover_the_old_epoch_is_finished_from_the_journal() {
     read_epoch(&mut stream, new, 0, 500);
     assert_eq!(stream.instruments().len(), 2);
 }
+
+#[test]
+fn feed_gaps_arrive_where_they_happened_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config(dir.path(), "feedgap", 1024);
+    let mut feed = Feed::start(&cfg, AAPL);
+    let epoch = feed.epoch();
+    feed.publish(150);
+    let gap = tickring_journal::FeedGap { seq: 150, from_ns: 10, to_ns: 20, connection: 2 };
+    feed.journal.record_feed_gap(gap).expect("journal");
+    feed.publish(100);
+    let mut stream = TickStream::new(cfg, Start::At(Position { epoch, seq: 0 }));
+    let mut seen = Vec::new();
+    let mut next = 0;
+    for _ in 0..200 {
+        match stream.next(Duration::from_millis(5)).expect("next") {
+            Event::Ticks { first_seq, ticks, .. } => {
+                assert_eq!(first_seq, next);
+                next += ticks.len() as u64;
+            }
+            Event::FeedGap { gap, .. } => seen.push((next, gap)),
+            _ => {}
+        }
+    }
+    assert_eq!(next, 250);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].0 >= 150, "announced once the ticks before it were read: {seen:?}");
+    assert_eq!(seen[0].1, gap);
+}

@@ -54,6 +54,10 @@ pub fn run(cfg: &WebsocketConfig, source: StreamConfig, hub: &Hub, stop: &Atomic
                 );
                 hub.lock().broadcast(&message::ring_gap(gap.cause.as_str(), gap.count(), gap.to));
             }
+            Ok(Event::FeedGap { gap, .. }) => {
+                tracing::warn!(?gap, "the live feed was down");
+                hub.lock().broadcast(&message::feed_gap(gap.from_ns, gap.to_ns, gap.connection));
+            }
             Ok(Event::NewEpoch { epoch, previous }) => {
                 tracing::info!(epoch, ?previous, "reading epoch");
                 if previous.is_some() {

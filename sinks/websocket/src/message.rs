@@ -190,6 +190,16 @@ pub fn slow_gap(dropped_trades: u64, dropped_updates: u64) -> String {
 }
 
 /// The server itself missed ring records (it was lapped) or the producer restarted.
+/// The live feed was not listening from `from_ns` to `to_ns`: trades of that time were never received.
+pub fn feed_gap(from_ns: u64, to_ns: u64, connection: u64) -> String {
+    encode(&serde_json::json!({
+        "type": "feed_gap",
+        "from_ns": from_ns,
+        "to_ns": to_ns,
+        "connection": connection,
+    }))
+}
+
 pub fn ring_gap(reason: &str, missed: u64, resume_seq: u64) -> String {
     encode(&serde_json::json!({
         "type": "gap",
