@@ -35,6 +35,14 @@ fn clickhouse(action: &str, port: Option<u16>) {
     );
 }
 
+/// One row of `scripts/faults.sh`'s table (printed; shown with `--nocapture`).
+fn report(scenario: &str, published: u64, stored: u64, distinct: u64) {
+    let lost = published.saturating_sub(distinct);
+    let duplicates = stored.saturating_sub(distinct);
+    let verdict = if lost == 0 && duplicates == 0 && distinct == published { "ok" } else { "FAIL" };
+    println!("FAULT\t{scenario}\t{published}\t{stored}\t{duplicates}\t{lost}\t{verdict}");
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
@@ -195,9 +203,10 @@ impl Scene {
     }
 
     /// Every journaled tick of every epoch is stored once: rows, distinct sequences and the journal agree.
-    fn assert_exactly_once(&self) {
+    fn assert_exactly_once(&self, scenario: &str) {
+        let (mut published, mut stored, mut distinct) = (0, 0, 0);
         for (epoch, head) in self.journaled() {
-            let (rows, distinct) = block_on(
+            let (rows, d) = block_on(
                 self.store
                     .client()
                     .query("SELECT count(), uniqExact(seq) FROM ticks WHERE epoch = ?")
@@ -205,12 +214,10 @@ impl Scene {
                     .fetch_one::<(u64, u64)>(),
             )
             .unwrap();
-            assert_eq!(
-                (rows, distinct),
-                (head, head),
-                "epoch {epoch}: rows, distinct vs journaled"
-            );
+            (published, stored, distinct) = (published + head, stored + rows, distinct + d);
+            assert_eq!((rows, d), (head, head), "epoch {epoch}: rows, distinct vs journaled");
         }
+        report(scenario, published, stored, distinct);
     }
 
     fn cleanup(&self) {
@@ -255,7 +262,7 @@ fn a_takeover_while_the_writer_is_down_loses_and_duplicates_nothing() {
 
     let journaled = scene.journaled();
     assert_eq!(journaled.len(), 2, "{journaled:?}");
-    scene.assert_exactly_once();
+    scene.assert_exactly_once("takeover while the writer is down + ingest kill -9");
     // The restarted simulator continued (its trade ids go on): nothing was published twice.
     let (rows, ids) = block_on(
         scene
@@ -299,10 +306,11 @@ fn publish_fixture(scene: &Scene, ticks: &[Tick], pause: Duration, mut during: i
     journal.close().unwrap();
 }
 
-fn assert_stored_like(scene: &Scene, ticks: &[Tick]) {
+fn assert_stored_like(scene: &Scene, ticks: &[Tick], scenario: &str) {
     let client = scene.store.client();
     let counts = block_on(verify::tick_counts(client)).unwrap();
     let n = ticks.len() as u64;
+    report(scenario, n, counts.raw, counts.distinct);
     assert_eq!((counts.raw, counts.final_rows, counts.distinct), (n, n, n), "{counts:?}");
     block_on(verify::check_volumes(client, ticks)).unwrap();
     block_on(verify::check_latest(client, ticks)).unwrap();
@@ -331,7 +339,7 @@ fn a_writer_frozen_past_the_heartbeat_with_a_full_ring_counts_every_candle_once(
     });
     let status = writer.wait_exit(Duration::from_secs(90), &scene.log("writer"));
     assert!(status.success(), "writer: {status}");
-    assert_stored_like(&scene, &ticks);
+    assert_stored_like(&scene, &ticks, "writer SIGSTOP 4 s past the heartbeat, ring lapped");
     let log = std::fs::read_to_string(scene.log("writer")).unwrap();
     assert!(!log.contains("ticks lost"), "{log}");
     scene.cleanup();
@@ -360,7 +368,7 @@ fn clickhouse_down_longer_than_the_ring_holds_costs_disk_not_the_feed() {
     assert!(took < Duration::from_secs(60), "the feed was held back: {took:?}");
     let status = writer.wait_exit(Duration::from_secs(120), &scene.log("writer"));
     assert!(status.success(), "writer: {status}");
-    assert_stored_like(&scene, &ticks);
+    assert_stored_like(&scene, &ticks, "ClickHouse stopped 30 s at 20 k ticks/s");
     clickhouse("stop", Some(PORT));
     scene.cleanup();
 }
@@ -478,6 +486,12 @@ fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_anot
     let epochs: std::collections::BTreeSet<u64> = received.iter().map(|r| r.0).collect();
     assert_eq!(epochs.len(), 2, "the pusher sent trades of both runs");
     assert!(received.len() > 4_000, "only {} trades reached the client", received.len());
+    let n = received.len() as u64;
+    let wrong = received
+        .iter()
+        .filter(|(e, s, sym, _)| stored.get(&(*e, *s)).is_none_or(|(want, _)| want != sym))
+        .count() as u64;
+    report("ingest restarted, instruments renumbered (pusher)", n, n, n - wrong);
     for (epoch, seq, symbol, price) in received.iter() {
         let (want_symbol, want_price) = &stored[&(*epoch, *seq)];
         assert_eq!(

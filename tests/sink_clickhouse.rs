@@ -117,6 +117,13 @@ fn kill_9_mid_stream_then_restart_loses_and_duplicates_nothing() {
 
     let counts = block_on(verify::tick_counts(store.client())).unwrap();
     let n = ticks.len() as u64;
+    let verdict = if (counts.raw, counts.distinct) == (n, n) { "ok" } else { "FAIL" };
+    println!(
+        "FAULT\twriter kill -9 twice mid-stream\t{n}\t{}\t{}\t{}\t{verdict}",
+        counts.raw,
+        counts.raw.saturating_sub(counts.distinct),
+        n.saturating_sub(counts.distinct)
+    );
     assert_eq!((counts.raw, counts.final_rows, counts.distinct), (n, n, n), "{counts:?}");
     block_on(verify::check_volumes(store.client(), &ticks)).unwrap();
     block_on(verify::check_latest(store.client(), &ticks)).unwrap();

@@ -299,6 +299,12 @@ restart_backoff_min_ms = 200
             count(&format!("SELECT count() FROM {db}.ticks FINAL")),
             count(&format!("SELECT uniqExact(trade_id) FROM {db}.ticks")),
         );
+        let raw = count(&format!("SELECT count() FROM {db}.ticks"));
+        let verdict = if raw == total && total == trades { "ok" } else { "FAIL" };
+        println!(
+            "FAULT\tup started twice ({feed})\t{trades}\t{raw}\t{}\t0\t{verdict}",
+            raw - trades.min(raw)
+        );
         assert_eq!(total, trades, "{feed}: a trade was stored twice\n{log}");
         if feed == "replay" {
             assert_eq!(total, 5_000, "the file once\n{log}");
