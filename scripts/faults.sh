@@ -15,9 +15,10 @@ cargo test --locked --test journal_faults --test sink_clickhouse --test up_cli -
     >"$log" 2>&1 || status=$?
 {
     printf 'scenario\tpublished\tstored\tduplicates\tlost\tverdict\n'
-    grep -h '^FAULT' "$log" | cut -f2-
+    # With --nocapture a row may share its line with the test's name.
+    grep -o 'FAULT.*' "$log" | cut -f2-
 } | column -t -s $'\t'
-grep -E '^test .* (ok|FAILED)$' "$log" | sed 's/^/  /'
+grep -E 'test result:|FAILED' "$log" | sed 's/^/  /'
 if [ "$status" -ne 0 ]; then
     echo "faults.sh: a scenario failed; the full log follows" >&2
     tail -n 200 "$log" >&2

@@ -457,7 +457,13 @@ fn a_restart_that_numbers_instruments_differently_never_sends_a_trade_under_anot
             scene.spawn("ingest", &["ingest", file.to_str().unwrap(), "--speed", "1x", "--quiet"]);
         if i > 0 {
             // Once the new producer holds the ring (a writer finding only a closed ring has nothing to do).
-            std::thread::sleep(Duration::from_millis(700));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while RingStatus::read::<Tick, InstrumentEntry>(&scene.ring)
+                .map_or(true, |s| s.producer_state != "running")
+            {
+                assert!(Instant::now() < deadline, "the second ingest did not take the ring over");
+                std::thread::sleep(Duration::from_millis(20));
+            }
             writer = scene.spawn("writer", &["sink", "clickhouse"]);
         }
         assert!(ingest.wait_exit(Duration::from_secs(60), &scene.log("ingest")).success());

@@ -45,7 +45,18 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
             })?;
     let producer = Producer::<Tick, InstrumentEntry>::create(&tuning.ring)
         .with_context(|| format!("creating ring '{}'", tuning.ring.name))?;
-    let skip = if args.from_start { 0 } else { resume_source(tuning, source.as_mut())? };
+    let skip = if args.from_start {
+        0
+    } else {
+        match resume_source(tuning, source.as_mut())? {
+            Some(skip) => skip,
+            // The refused attempt may have read into the source: open it afresh.
+            None => {
+                source = open_source(tuning, &args.source)?.0;
+                0
+            }
+        }
+    };
     let down_since = (source.position().is_none()).then(|| previous_epoch_end(tuning)).flatten();
     let journal = TickJournal::open(&tuning.journal, &tuning.ring.name, producer.epoch())
         .with_context(|| format!("opening the journal in {}", tuning.journal.dir.display()))?;
@@ -106,17 +117,18 @@ pub fn run_ingest(tuning: &Tuning, args: IngestArgs) -> Result<()> {
 }
 
 /// Moves `source` to where the journal says an earlier run stopped; returns how many ticks it will
-/// produce again that the journal already holds (published after that position was journaled).
-fn resume_source(tuning: &Tuning, source: &mut dyn TradeSource) -> Result<u64> {
+/// produce again that the journal already holds (published after that position was journaled), or
+/// `None` when the position is another source's (the source must then be opened again from its start).
+fn resume_source(tuning: &Tuning, source: &mut dyn TradeSource) -> Result<Option<u64>> {
     let last = match tickring_journal::info::last_source_position::<Tick>(
         &tuning.journal,
         &tuning.ring.name,
     ) {
         Ok(Some(last)) => last,
-        Ok(None) => return Ok(0),
+        Ok(None) => return Ok(Some(0)),
         Err(e) => {
             tracing::warn!(error = %e, "no journaled source position readable; starting the source from its beginning");
-            return Ok(0);
+            return Ok(Some(0));
         }
     };
     match source.resume(&last.position) {
@@ -126,12 +138,12 @@ fn resume_source(tuning: &Tuning, source: &mut dyn TradeSource) -> Result<u64> {
                 epoch = last.epoch, at_seq = last.seq, already_journaled = skip,
                 "continuing the source where the journal says the last run stopped (--from-start to replay it all)"
             );
-            Ok(skip)
+            Ok(Some(skip))
         }
-        Err(ResumeError::Unsupported(_)) => Ok(0),
+        Err(ResumeError::Unsupported(_)) => Ok(Some(0)),
         Err(ResumeError::Mismatch(why)) => {
             tracing::info!(%why, "the journaled source position is another source's; starting from its beginning");
-            Ok(0)
+            Ok(None)
         }
         Err(e) => Err(e).context("moving the source to its journaled position"),
     }

@@ -469,7 +469,14 @@ impl TickStream {
     }
 
     fn ticks_event(&mut self, at: Position) -> Result<Event<'_>, StreamError> {
-        self.pos = Some(Position { epoch: at.epoch, seq: at.seq + self.ticks.len() as u64 });
+        let next = Position { epoch: at.epoch, seq: at.seq + self.ticks.len() as u64 };
+        self.pos = Some(next);
+        if self.from == ReadingFrom::Journal {
+            // Keep the ring's consumer table honest for `tickring status`: this sink's real position.
+            if let Some(ring) = self.ring.as_mut().filter(|r| r.epoch() == next.epoch) {
+                ring.seek(next.seq)?;
+            }
+        }
         if let Some(newest) = self.ticks.iter().map(|t| t.ts_event_ns).max() {
             self.clock.observe(newest);
         }
