@@ -5,11 +5,12 @@ use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
 use tickring_engine::calendar::Calendars;
 use tickring_engine::feed::{FeedItem, Quarantine, Symbol, Trade};
-use tickring_engine::ingest::{Classifier, Publisher};
+use tickring_engine::ingest::{Classifier, Publisher, TickJournal};
 use tickring_engine::mapping::TradeClass;
 use tickring_engine::{InstrumentEntry, Price, Quantity, Tick, TickFlags};
 use tickring_ipc::clock::realtime_ns;
 use tickring_ipc::{Producer, RingConfig};
+use tickring_journal::JournalConfig;
 
 /// The benchmark's symbols: `E00000.O`, `E00001.O`, ... (Nasdaq RICs).
 pub fn symbol(i: usize) -> String {
@@ -31,11 +32,17 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Creates the ring (replacing a stale one of the same name) and the publisher.
+    /// Creates the ring (replacing a stale one of the same name) and the publisher, which journals every
+    /// batch under `journal` before it enters the ring, as ingest does.
     ///
     /// # Errors
-    /// The ring cannot be created, or the built-in calendars are broken.
-    pub fn create(ring: &RingConfig, symbols: usize, batch: usize) -> Result<Self> {
+    /// The ring or the journal cannot be created, or the built-in calendars are broken.
+    pub fn create(
+        ring: &RingConfig,
+        journal: &JournalConfig,
+        symbols: usize,
+        batch: usize,
+    ) -> Result<Self> {
         let _ = std::fs::remove_file(ring.segment_path());
         let _ = std::fs::remove_file(ring.lock_path());
         let producer = Producer::<Tick, InstrumentEntry>::create(ring)
@@ -46,8 +53,11 @@ impl Feed {
         // Publishes are driven from here (`batch` ticks each), so the publisher's own limit (one more) is
         // never hit while measuring.
         let batch = batch.max(1);
+        let journal = TickJournal::open(journal, &ring.name, epoch)
+            .with_context(|| format!("opening the journal in {}", journal.dir.display()))?;
         let publisher =
-            Publisher::new(producer, classifier, Quarantine::new(std::io::sink()), batch + 1);
+            Publisher::new(producer, classifier, Quarantine::new(std::io::sink()), batch + 1)
+                .with_journal(journal);
         Ok(Self {
             publisher,
             symbols: (0..symbols.max(1)).map(|i| Symbol::from(symbol(i))).collect(),

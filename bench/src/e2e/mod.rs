@@ -278,12 +278,19 @@ fn log_tail(path: &Path) -> String {
 }
 
 /// The run's copy of the tuning file: its ring, consumer names, database and pusher limits.
-fn write_tuning(cfg: &E2eConfig, ring: &RingConfig, url: &str, path: &Path) -> Result<()> {
+fn write_tuning(
+    cfg: &E2eConfig,
+    ring: &RingConfig,
+    journal: &tickring_journal::JournalConfig,
+    url: &str,
+    path: &Path,
+) -> Result<()> {
     let text = std::fs::read_to_string(&cfg.tuning)
         .with_context(|| format!("reading {}", cfg.tuning.display()))?;
     let mut doc: toml::Table =
         toml::from_str(&text).with_context(|| format!("parsing {}", cfg.tuning.display()))?;
     doc.insert("ring".into(), toml::Value::try_from(ring)?);
+    doc.insert("journal".into(), toml::Value::try_from(journal)?);
     let table = |doc: &mut toml::Table, key: &str| -> Result<toml::Table> {
         match doc.remove(key) {
             None => Ok(toml::Table::new()),
@@ -390,10 +397,14 @@ fn run_in(cfg: &E2eConfig, work: &Path) -> Result<E2eRun> {
 
     let ring = RingConfig { name: format!("e2e-{pid}"), ..cfg.ring.clone() };
     let _ring_files = RingFiles(ring.clone());
-    let mut feed = feed::Feed::create(&ring, cfg.symbols, cfg.publish_batch)?;
+    let journal = tickring_journal::JournalConfig {
+        dir: work.join("journal"),
+        ..tickring_journal::JournalConfig::default()
+    };
+    let mut feed = feed::Feed::create(&ring, &journal, cfg.symbols, cfg.publish_batch)?;
     let epoch = feed.epoch();
     let tuning = work.join("tuning.toml");
-    write_tuning(cfg, &ring, &url, &tuning)?;
+    write_tuning(cfg, &ring, &journal, &url, &tuning)?;
 
     let skip = cfg.symbols as u64 + cfg.warmup_ticks;
     let probe_out = work.join("probe.json");
