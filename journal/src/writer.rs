@@ -302,8 +302,8 @@ impl<R: Record, E: Record> JournalWriter<R, E> {
             seq += n as u64;
             rest = &rest[n..];
             self.head = seq;
+            self.stats.appended += n as u64;
         }
-        self.stats.appended += (records.len() - skip) as u64;
         self.publish_head();
         if self.cfg.fsync == FsyncPolicy::EveryBatch {
             self.shared.sync_all();
