@@ -59,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    commands::supervisor::die_with_supervisor();
     match cli.command {
         Command::Up(args) => commands::up::run(&cli.tuning, args),
         Command::Ingest(args) => {

@@ -316,3 +316,98 @@ restart_backoff_min_ms = 200
         );
     }
 }
+
+/// Pids of the processes whose command line names `tuning`.
+fn processes_with(tuning: &Path) -> Vec<u32> {
+    let needle = tuning.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(&needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// A Ctrl-C at the terminal reaches the whole foreground process group: `up` alone must act on it and
+/// stop its children in order (nothing published is lost); and a SIGKILLed `up` leaves no child behind.
+#[test]
+fn terminal_ctrl_c_stops_in_order_and_a_killed_up_leaves_no_orphans() {
+    use std::os::unix::process::CommandExt;
+    let home = std::env::temp_dir().join(format!("tickring-up3-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring = RingConfig { name: format!("up3-{}", std::process::id()), ..RingConfig::default() };
+    const PORT: u16 = 18134;
+    clickhouse_at("start", &home, PORT, 19034);
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: PORT };
+    let tuning = home.join("tuning.toml");
+    std::fs::write(
+        &tuning,
+        format!(
+            "[ring]\nname = \"{}\"\n[journal]\ndir = \"{}\"\n[ingest]\nquarantine = \"{}\"\nmetrics = \"\"\n\
+             [ingest.simulator]\nrate_per_s = 3000\n[clickhouse]\nurl = \"http://127.0.0.1:{PORT}\"\n\
+             database = \"tickring_up3\"\nflush_interval_ms = 200\nmetrics = \"\"\n[websocket]\n\
+             listen = \"127.0.0.1:18095\"\nweb_dir = \"{}\"\n[up]\nstart_clickhouse = false\n",
+            ring.name,
+            home.join("journal").display(),
+            home.join("quarantine.jsonl").display(),
+            root().join("sinks/websocket/web").display(),
+        ),
+    )
+    .expect("tuning");
+    let _ = query_response(PORT, "DROP DATABASE IF EXISTS tickring_up3");
+    let rows = || {
+        query_response(PORT, "SELECT count() FROM tickring_up3.ticks")
+            .ok()
+            .and_then(|b| b.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_tickring"))
+            .args(["--tuning", tuning.to_str().expect("utf8"), "up"])
+            .current_dir(root())
+            .process_group(0) // as a shell puts a foreground job in its own group
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tickring up")
+    };
+
+    // SIGKILL: every child goes with it.
+    guard.up = Some(spawn());
+    wait_until("ticks stored", Duration::from_secs(60), || rows() > 1_000);
+    let children = processes_with(&tuning);
+    assert!(children.len() >= 4, "up and its three children: {children:?}");
+    let mut up = guard.up.take().expect("up");
+    up.kill().expect("kill -9 up");
+    up.wait().expect("reaped");
+    wait_until("the children to go", Duration::from_secs(15), || {
+        processes_with(&tuning).is_empty()
+    });
+
+    // Ctrl-C to the whole group: everything published is stored.
+    let before = rows();
+    guard.up = Some(spawn());
+    let pid = guard.up.as_ref().expect("up").id();
+    wait_until("more ticks stored", Duration::from_secs(60), || rows() > before + 1_000);
+    // `--`: a negative pid names a process group, not a signal.
+    let sent = Command::new("kill").args(["-INT", "--", &format!("-{pid}")]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -INT -- -{pid}");
+    let mut up = guard.up.take().expect("up");
+    let status = up.wait().expect("wait");
+    assert!(status.success(), "up: {status}");
+    let journal =
+        tickring_journal::JournalConfig { dir: home.join("journal"), ..Default::default() };
+    let info = tickring_journal::info::inspect::<Tick, InstrumentEntry>(&journal, &ring.name)
+        .expect("journal");
+    let newest = info.epochs.last().expect("an epoch");
+    assert!(newest.sealed, "the last ingest stopped cleanly");
+    let stored = query_response(
+        PORT,
+        &format!("SELECT uniqExact(seq) FROM tickring_up3.ticks WHERE epoch = {}", newest.epoch),
+    )
+    .expect("count");
+    assert_eq!(stored, newest.head.to_string(), "every tick of the run is stored");
+}

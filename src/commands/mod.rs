@@ -12,4 +12,5 @@ pub mod sink_clickhouse;
 pub mod sink_websocket;
 pub mod status;
 pub mod stop_flag;
+pub mod supervisor;
 pub mod up;

@@ -8,6 +8,7 @@ use super::stop_flag::on_interrupt;
 use crate::tuning::Tuning;
 use anyhow::{bail, Context, Result};
 use rustix::process::{kill_process, Pid, Signal};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,10 +70,14 @@ impl Supervised {
     }
 
     fn start(&mut self, exe: &Path, tuning: &Path) -> Result<()> {
+        // Its own process group: a Ctrl-C at the terminal reaches `up` alone, which stops the children in
+        // order (ingest first, then the sinks drain); and it dies with `up` (see `supervisor.rs`).
         let child = Command::new(exe)
             .arg("--tuning")
             .arg(tuning)
             .args(&self.args)
+            .process_group(0)
+            .env(super::supervisor::SUPERVISOR_ENV, std::process::id().to_string())
             .spawn()
             .with_context(|| format!("starting {}", self.name))?;
         tracing::info!(process = self.name, pid = child.id(), "started");
@@ -146,7 +151,8 @@ pub fn run(tuning_path: &Path, _args: UpArgs) -> Result<()> {
     let stop = on_interrupt()?;
     check_port_free(&tuning.websocket.listen, "websocket.listen")?;
     let exe = std::env::current_exe().context("finding the tickring executable")?;
-    let clickhouse = if cfg.start_clickhouse { Some(start_clickhouse(&cfg)?) } else { None };
+    // Only a server this run started is stopped at the end: one already answering is someone else's.
+    let clickhouse = if cfg.start_clickhouse { start_clickhouse(&cfg)? } else { None };
     let result = supervise(&exe, tuning_path, &tuning, &cfg, &stop);
     if let Some(script) = clickhouse {
         if let Err(e) = run_script(&script, "stop") {
@@ -214,14 +220,29 @@ fn check_port_free(addr: &str, key: &str) -> Result<()> {
     })
 }
 
-fn start_clickhouse(cfg: &UpConfig) -> Result<PathBuf> {
+/// Starts the local server unless one already answers; the script to stop it with if this run started it.
+fn start_clickhouse(cfg: &UpConfig) -> Result<Option<PathBuf>> {
     let script = cfg.clickhouse_script.clone();
     if !script.exists() {
         bail!("{} is missing: run from the repository root, or set up.start_clickhouse = false and point clickhouse.url at a server", script.display());
     }
+    if run_script_quiet(&script, "status") {
+        tracing::info!("a ClickHouse server is already running; it is left running at the end");
+        return Ok(None);
+    }
     run_script(&script, "start")
         .context("starting the local ClickHouse server (up.start_clickhouse)")?;
-    Ok(script)
+    Ok(Some(script))
+}
+
+fn run_script_quiet(script: &Path, verb: &str) -> bool {
+    Command::new("bash")
+        .arg(script)
+        .arg(verb)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn run_script(script: &Path, verb: &str) -> Result<()> {
