@@ -40,6 +40,9 @@ enum Command {
     Sink(Sink),
     /// Latency and throughput benchmarks, with peers measured in the same run.
     Bench(commands::bench::BenchArgs),
+    /// The durable journal: list epochs, verify checksums, print ticks.
+    #[command(subcommand)]
+    Journal(commands::journal::JournalCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +77,9 @@ fn main() -> anyhow::Result<()> {
             commands::sink_websocket::run(&tuning::Tuning::load(&cli.tuning)?, args)
         }
         Command::Bench(args) => commands::bench::run(args, &cli.tuning),
+        Command::Journal(command) => {
+            commands::journal::run(&tuning::Tuning::load(&cli.tuning)?, command)
+        }
         Command::Sink(Sink::Clickhouse(args)) => {
             commands::sink_clickhouse::run(&tuning::Tuning::load(&cli.tuning)?, args)
         }

@@ -6,6 +6,7 @@ pub mod bench_websocket;
 pub mod candles;
 pub mod feeds;
 pub mod ingest;
+pub mod journal;
 pub mod record;
 pub mod session;
 pub mod sink_clickhouse;
