@@ -26,12 +26,42 @@ fn read(tuning: &Tuning) -> Result<RingStatus> {
 
 pub fn run(tuning: &Tuning, args: StatusArgs) -> Result<()> {
     let status = read(tuning)?;
+    let journal = journal_summary(tuning);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        let mut value = serde_json::to_value(&status)?;
+        if let (Some(map), Some(j)) = (value.as_object_mut(), &journal) {
+            map.insert("journal".into(), serde_json::to_value(j)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     print_status(&status, None, 0.0);
+    if let Some(j) = &journal {
+        print_journal(j, tuning, status.published, status.epoch);
+    }
     Ok(())
+}
+
+/// The journal's epochs, if it can be read (a missing journal is not an error for `status`).
+fn journal_summary(tuning: &Tuning) -> Option<tickring_journal::JournalInfo> {
+    tickring_journal::info::inspect::<Tick, InstrumentEntry>(&tuning.journal, &tuning.ring.name)
+        .ok()
+}
+
+fn print_journal(j: &tickring_journal::JournalInfo, tuning: &Tuning, published: u64, epoch: u64) {
+    let Some(newest) = j.epochs.last() else { return };
+    let behind = if newest.epoch == epoch { published.saturating_sub(newest.head) } else { 0 };
+    println!(
+        "journal {}  head {}:{}  {} epochs  {} MiB  retention {} h / {} MiB  behind the ring {}",
+        j.dir,
+        newest.epoch,
+        newest.head,
+        j.epochs.len(),
+        j.bytes >> 20,
+        tuning.journal.retention_hours,
+        tuning.journal.retention_bytes >> 20,
+        behind
+    );
 }
 
 /// `tickring top`: the status table, refreshed, with publish and commit rates.
