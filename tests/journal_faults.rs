@@ -20,6 +20,9 @@ fn root() -> PathBuf {
 
 /// The shared test server (18123), or one of this test's own on `port` with its own data folder.
 fn clickhouse(action: &str, port: Option<u16>) {
+    // The tests here run in parallel: two starts of one server at once would race for its data folder.
+    static SCRIPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
     let mut cmd = Command::new(root().join("scripts/clickhouse.sh"));
     cmd.arg(action);
     if let Some(port) = port {
