@@ -108,7 +108,13 @@ fn incomplete_heads_from_one_address_do_not_lock_others_out() {
         c.send(json!({"op":"ping","id":1})).await;
         c.expect(2 * SEC, is_type("pong")).await;
         assert!(t0.elapsed() < 2 * SEC);
-        let evicted = server.stats().evicted_handshakes;
+        // The last of the flood may still be in the accept queue: wait for the server to take them all.
+        let deadline = Instant::now() + 10 * SEC;
+        let mut evicted = server.stats().evicted_handshakes;
+        while evicted < 1_100 - 64 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            evicted = server.stats().evicted_handshakes;
+        }
         assert!(evicted >= 1_100 - 64, "one address held more than its 64: evicted {evicted}");
     });
 }
