@@ -228,7 +228,9 @@ impl<R: Record, E: Record> JournalReader<R, E> {
         if first_block >= seg.header.blocks {
             return self.after_segment(index);
         }
-        let want_blocks = (slot + max).div_ceil(per_block as usize).clamp(1, READ_BLOCKS);
+        // Never past the blocks the header gives (sequences beyond them are not this segment's).
+        let left = usize::try_from(seg.header.blocks - first_block).unwrap_or(usize::MAX);
+        let want_blocks = (slot + max).div_ceil(per_block as usize).clamp(1, READ_BLOCKS).min(left);
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.buf[..want_blocks * PAGE / 8]);
         let n = seg.read_blocks(first_block, bytes)? / PAGE;
         let size = std::mem::size_of::<R>();
