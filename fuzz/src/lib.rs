@@ -38,11 +38,8 @@ pub fn resume_point(items: &[(ReplayItem, Option<Vec<u8>>)]) -> Option<(usize, &
 }
 
 /// Asserts that a reader resumed at `items[at]`'s position hands out exactly the items after it.
-pub fn assert_resumes_exactly<I>(
-    items: &[(ReplayItem, Option<Vec<u8>>)],
-    at: usize,
-    resumed: I,
-) where
+pub fn assert_resumes_exactly<I>(items: &[(ReplayItem, Option<Vec<u8>>)], at: usize, resumed: I)
+where
     I: Iterator<Item = std::io::Result<ReplayItem>>,
 {
     let rest: Vec<ReplayItem> =

@@ -228,7 +228,9 @@ impl<R: Record, E: Record> JournalReader<R, E> {
         if first_block >= seg.header.blocks {
             return self.after_segment(index);
         }
-        let want_blocks = (slot + max).div_ceil(per_block as usize).clamp(1, READ_BLOCKS);
+        // Never past the blocks the header gives (sequences beyond them are not this segment's).
+        let left = usize::try_from(seg.header.blocks - first_block).unwrap_or(usize::MAX);
+        let want_blocks = (slot + max).div_ceil(per_block as usize).clamp(1, READ_BLOCKS).min(left);
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.buf[..want_blocks * PAGE / 8]);
         let n = seg.read_blocks(first_block, bytes)? / PAGE;
         let size = std::mem::size_of::<R>();
@@ -276,7 +278,20 @@ impl<R: Record, E: Record> JournalReader<R, E> {
             }
             return Ok(Some(if self.is_finished()? { Step::EpochEnd } else { Step::CaughtUp }));
         };
-        let seg = SegmentFile::open(&self.segments[index].1, &self.expect())?;
+        let (first, path) = &self.segments[index];
+        let seg = SegmentFile::open(path, &self.expect())?;
+        // Sequences map to offsets from the header's first sequence; a file renamed (or a header forged
+        // with a valid checksum) would put them elsewhere, or below zero.
+        if seg.header.first_seq != *first {
+            return Err(JournalError::Damaged {
+                path: path.clone(),
+                offset: 40,
+                what: format!(
+                    "header says first sequence {}, the name {first}",
+                    seg.header.first_seq
+                ),
+            });
+        }
         self.seg = Some((index, seg));
         Ok(None)
     }
@@ -350,5 +365,45 @@ fn extend_records<R: Record>(out: &mut Vec<R>, bytes: &[u8]) {
         Err(_) => out.extend(
             bytes.chunks_exact(std::mem::size_of::<R>()).map(bytemuck::pod_read_unaligned::<R>),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FsyncPolicy;
+    use crate::writer::JournalWriter;
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+    struct Rec([u64; 8]);
+
+    impl Record for Rec {
+        const SCHEMA_ID: u64 = 0x7465_7374_0002_0040;
+    }
+
+    /// Found by the `journal_segment` fuzz target (fuzz/regressions/journal_segment/): a segment whose
+    /// header says a later first sequence than its file name made `read` subtract below zero.
+    #[test]
+    fn a_segment_whose_header_disagrees_with_its_name_is_damage_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cfg = JournalConfig {
+            dir: dir.path().to_path_buf(),
+            fsync: FsyncPolicy::Never,
+            segment_bytes: 64 << 10,
+            retention_hours: 0,
+            retention_bytes: 0,
+            ..JournalConfig::default()
+        };
+        let mut w = JournalWriter::<Rec>::open(&cfg, "t", 1).expect("open");
+        w.append(0, &[Rec([7; 8]); 1000]).expect("append: rolls to a second segment");
+        w.close().expect("close");
+        let epoch = layout::epoch_path(&cfg.ring_dir("t"), 1);
+        let (second, path) = layout::list_segments(&epoch).expect("list").remove(1);
+        std::fs::rename(&path, layout::segment_path(&epoch, second - 5)).expect("rename");
+        let mut r = JournalReader::<Rec>::open(&cfg, "t", 1, second - 5).expect("reader");
+        let err = r.read(10).expect_err("damage").to_string();
+        let expected = format!("header says first sequence {second}, the name {}", second - 5);
+        assert!(err.contains(&expected), "{err}");
     }
 }

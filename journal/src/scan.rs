@@ -74,6 +74,23 @@ impl SegmentFile {
                 ),
             });
         }
+        // Every sequence and offset of the segment is computed from these: a header (valid checksum, but
+        // not written by a writer) whose blocks or sequences run past what u64 holds is damage.
+        let max_blocks = crate::config::MAX_SEGMENT_BYTES / PAGE as u64;
+        let end = header
+            .blocks
+            .checked_mul(u64::from(header.block_records))
+            .and_then(|n| header.first_seq.checked_add(n));
+        if header.blocks > max_blocks || end.is_none() {
+            return Err(JournalError::Damaged {
+                path: path.to_path_buf(),
+                offset: 56,
+                what: format!(
+                    "header says {} blocks from sequence {}: more than a segment holds",
+                    header.blocks, header.first_seq
+                ),
+            });
+        }
         Ok(Self { file, path: path.to_path_buf(), header })
     }
 
@@ -171,4 +188,40 @@ pub(crate) fn read_full(file: &File, buf: &mut [u8], offset: u64) -> std::io::Re
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(first_seq: u64, blocks: u64) -> Result<SegmentFile, JournalError> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.seg");
+        let header = SegmentHeader {
+            layout_version: crate::format::LAYOUT_VERSION,
+            record_size: 64,
+            block_records: block_records(64) as u32,
+            schema_id: 9,
+            epoch: 1,
+            first_seq,
+            created_ns: 0,
+            blocks,
+            ring: "t".into(),
+        };
+        let mut bytes = header.encode().to_vec();
+        bytes.resize(2 * PAGE, 0);
+        std::fs::write(&path, bytes).expect("write");
+        SegmentFile::open(&path, &Expect { ring: "t", epoch: 1, schema_id: 9, record_size: 64 })
+    }
+
+    /// Found by the `journal_segment` fuzz target (fuzz/regressions/journal_segment/): a header whose
+    /// sequences run past u64::MAX made judging its blocks overflow.
+    #[test]
+    fn a_header_whose_range_overflows_is_damage() {
+        open(0, 16).expect("a plain segment opens");
+        let err = open(u64::MAX - 10, 16).expect_err("sequences past u64").to_string();
+        assert!(err.contains("more than a segment holds"), "{err}");
+        let err = open(0, u64::MAX / 63).expect_err("blocks past any segment").to_string();
+        assert!(err.contains("more than a segment holds"), "{err}");
+    }
 }
