@@ -32,8 +32,6 @@ pub mod layout;
 #[cfg(not(loom))]
 pub mod liveness;
 #[cfg(not(loom))]
-pub mod process;
-#[cfg(not(loom))]
 pub mod producer;
 #[cfg(not(loom))]
 pub mod record;
