@@ -35,6 +35,7 @@ impl Tuning {
         tuning.ingest.validate(&tuning.ring)?;
         tuning.clickhouse.validate()?;
         tuning.websocket.validate()?;
+        tuning.up.validate()?;
         Ok(tuning)
     }
 }
@@ -61,5 +62,17 @@ mod tests {
             Tuning::parse("[ring]\ncapacity = 16\nmax_batch = 16\n[ingest]\npublish_batch = 64\n")
                 .expect_err("batch beyond the ring");
         assert!(format!("{err:#}").contains("ring.capacity"), "{err:#}");
+        for (text, key) in [
+            ("[up]\nrestart_backoff_min_ms = 0\n", "up.restart_backoff_min_ms"),
+            (
+                "[up]\nrestart_backoff_min_ms = 900\nrestart_backoff_max_ms = 800\n",
+                "up.restart_backoff_max_ms",
+            ),
+            ("[up]\ndrain_timeout_ms = 0\n", "up.drain_timeout_ms"),
+            ("[clickhouse]\nrecovery_window_s = 0\n", "clickhouse.recovery_window_s"),
+        ] {
+            let err = Tuning::parse(text).expect_err(text);
+            assert!(format!("{err:#}").contains(key), "{text}: {err:#}");
+        }
     }
 }

@@ -411,3 +411,203 @@ fn terminal_ctrl_c_stops_in_order_and_a_killed_up_leaves_no_orphans() {
     .expect("count");
     assert_eq!(stored, newest.head.to_string(), "every tick of the run is stored");
 }
+
+/// A tuning file for the process-control tests: the simulator at a low rate, the server at `port`.
+fn control_tuning(home: &Path, ring: &str, port: u16, ws: &str, extra: &str) -> PathBuf {
+    let tuning = home.join("tuning.toml");
+    std::fs::write(
+        &tuning,
+        format!(
+            r#"[ring]
+name = "{ring}"
+[journal]
+dir = "{journal}"
+[ingest]
+quarantine = "{q}"
+metrics = ""
+[ingest.simulator]
+rate_per_s = 1000
+[clickhouse]
+url = "http://127.0.0.1:{port}"
+database = "tickring_ctl"
+flush_interval_ms = 200
+metrics = ""
+{extra}
+[websocket]
+listen = "{ws}"
+web_dir = "{web}"
+[up]
+clickhouse_script = "{script}"
+restart_backoff_min_ms = 200
+"#,
+            journal = home.join("journal").display(),
+            q = home.join("quarantine.jsonl").display(),
+            web = root().join("sinks/websocket/web").display(),
+            script = root().join("scripts/clickhouse.sh").display(),
+        ),
+    )
+    .expect("tuning");
+    tuning
+}
+
+/// `up` in a process group of its own (as a shell runs a job), its script pointed at the test's server.
+fn spawn_up(tuning: &Path, home: &Path, port: u16) -> Child {
+    use std::os::unix::process::CommandExt;
+    Command::new(env!("CARGO_BIN_EXE_tickring"))
+        .args(["--tuning", tuning.to_str().expect("utf8"), "up"])
+        .current_dir(root())
+        .env("CLICKHOUSE_HTTP_PORT", port.to_string())
+        .env("CLICKHOUSE_TCP_PORT", (port + 900).to_string())
+        .env("CLICKHOUSE_HOME", home)
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("start tickring up")
+}
+
+/// The pids of ingest and both sinks, once all three are running.
+fn children_of_up(ring: &RingConfig) -> Vec<u32> {
+    let mut pids = Vec::new();
+    wait_until("ingest and both sinks running", Duration::from_secs(60), || {
+        let Ok(s) = RingStatus::read::<Tick, InstrumentEntry>(ring) else { return false };
+        let active = |name: &str| {
+            s.consumers.iter().find(|c| c.name == name && c.state == "active").map(|c| c.pid)
+        };
+        match (s.producer_alive, active("clickhouse"), active("websocket")) {
+            (true, Some(w), Some(p)) => {
+                pids = vec![s.producer_pid, w, p];
+                true
+            }
+            _ => false,
+        }
+    });
+    pids
+}
+
+/// Field 5 of /proc/PID/stat; `None` once the process is gone (or only a zombie is left).
+fn process_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(1)?.parse().ok()
+}
+
+fn stderr_of(up: &mut Child) -> String {
+    let mut log = String::new();
+    up.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");
+    log
+}
+
+/// A terminal's Ctrl-C goes to the whole foreground process group: only `up` may receive it (children in
+/// groups of their own), so it stops them in order and every published tick is stored once. The server
+/// was running before `up`, so `up` leaves it running.
+#[test]
+fn ctrl_c_at_the_terminal_reaches_up_alone_and_a_server_it_did_not_start_keeps_running() {
+    const PORT: u16 = 18135;
+    let home = std::env::temp_dir().join(format!("tickring-upctl1-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring =
+        RingConfig { name: format!("upctl1-{}", std::process::id()), ..RingConfig::default() };
+    clickhouse_at("start", &home, PORT, PORT + 900);
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: PORT };
+    let _ = query_response(PORT, "DROP DATABASE IF EXISTS tickring_ctl");
+    let tuning = control_tuning(&home, &ring.name, PORT, "127.0.0.1:18096", "");
+    let up = spawn_up(&tuning, &home, PORT);
+    let up_pid = up.id();
+    guard.up = Some(up);
+    for pid in children_of_up(&ring) {
+        assert_ne!(process_group(pid), Some(up_pid), "pid {pid} shares up's process group");
+    }
+    let count = |sql: &str| query_response(PORT, sql).ok().and_then(|b| b.parse::<u64>().ok());
+    wait_until("ticks stored", Duration::from_secs(30), || {
+        count("SELECT count() FROM tickring_ctl.ticks").unwrap_or(0) > 0
+    });
+    // What a terminal does at Ctrl-C: SIGINT to every process of the foreground group.
+    Command::new("kill").args(["-INT", "--", &format!("-{up_pid}")]).status().expect("kill");
+    let mut up = guard.up.take().expect("up");
+    let log = stderr_of(&mut up);
+    assert!(up.wait().expect("wait").success(), "{log}");
+    let published = RingStatus::read::<Tick, InstrumentEntry>(&ring).expect("ring").published;
+    let stored = count("SELECT count() FROM tickring_ctl.ticks FINAL");
+    let distinct = count("SELECT uniqExact(epoch, seq) FROM tickring_ctl.ticks");
+    assert_eq!((stored, distinct), (Some(published), Some(published)), "{log}");
+    assert!(
+        query_response(PORT, "SELECT 1").is_ok(),
+        "up stopped a server it did not start\n{log}"
+    );
+}
+
+/// `up` stops the server it started; a SIGKILLed `up` takes ingest and both sinks with it (no orphan
+/// keeps the websocket port, the ring or the journal).
+#[test]
+fn up_stops_the_server_it_started_and_a_sigkilled_up_leaves_no_children_behind() {
+    const PORT: u16 = 18137;
+    const WS_ADDR: &str = "127.0.0.1:18097";
+    let home = std::env::temp_dir().join(format!("tickring-upctl2-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring =
+        RingConfig { name: format!("upctl2-{}", std::process::id()), ..RingConfig::default() };
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: PORT };
+    clickhouse_at("stop", &home, PORT, PORT + 900);
+    let tuning = control_tuning(&home, &ring.name, PORT, WS_ADDR, "");
+
+    let up = spawn_up(&tuning, &home, PORT);
+    let up_pid = up.id();
+    guard.up = Some(up);
+    children_of_up(&ring);
+    Command::new("kill").args(["-INT", &up_pid.to_string()]).status().expect("kill");
+    let mut up = guard.up.take().expect("up");
+    let log = stderr_of(&mut up);
+    assert!(up.wait().expect("wait").success(), "{log}");
+    assert!(query_response_or_down(PORT).is_none(), "up left the server it started running\n{log}");
+
+    let up = spawn_up(&tuning, &home, PORT);
+    guard.up = Some(up);
+    let children = children_of_up(&ring);
+    let mut up = guard.up.take().expect("up");
+    up.kill().expect("SIGKILL up");
+    up.wait().expect("reap up");
+    wait_until("every child of up gone", Duration::from_secs(15), || {
+        children.iter().all(|&pid| process_group(pid).is_none())
+    });
+    std::net::TcpListener::bind(WS_ADDR).expect("the websocket port is free again");
+}
+
+/// `Some(body)` when the server answers `SELECT 1`, `None` when nothing listens.
+fn query_response_or_down(port: u16) -> Option<String> {
+    std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    query_response(port, "SELECT 1").ok()
+}
+
+/// Bad credentials are permanent: the writer exits 78 after one line, `up` does not restart it, stops the
+/// rest in order and exits non-zero.
+#[test]
+fn a_writer_refused_for_good_is_not_restarted_and_up_stops() {
+    const PORT: u16 = 18139;
+    let home = std::env::temp_dir().join(format!("tickring-upctl3-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("tmp");
+    let ring =
+        RingConfig { name: format!("upctl3-{}", std::process::id()), ..RingConfig::default() };
+    clickhouse_at("start", &home, PORT, PORT + 900);
+    let mut guard = Cleanup { up: None, home: home.clone(), ring: ring.clone(), port: PORT };
+    let tuning =
+        control_tuning(&home, &ring.name, PORT, "127.0.0.1:18099", "user = \"nobody_here\"");
+    let up = spawn_up(&tuning, &home, PORT);
+    guard.up = Some(up);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let up = guard.up.as_mut().expect("up");
+        if let Some(status) = up.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "up kept going after a permanent error");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut up = guard.up.take().expect("up");
+    let log = stderr_of(&mut up);
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("exited with code 78") && log.contains("not restarting"), "{log}");
+    assert_eq!(log.matches("tickring sink clickhouse: ClickHouse refused").count(), 1, "{log}");
+}

@@ -18,16 +18,6 @@ fn read(clock: libc::clockid_t) -> u64 {
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
-/// Whether a process with this pid exists (EPERM means it exists but belongs to someone else).
-pub fn pid_alive(pid: u32) -> bool {
-    if pid == 0 || pid > i32::MAX as u32 {
-        return false;
-    }
-    // SAFETY: signal 0 performs only the existence and permission check; no signal is sent.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,12 +28,5 @@ mod tests {
         let b = monotonic_ns();
         assert!(b >= a);
         assert!(realtime_ns() > 1_600_000_000_000_000_000);
-    }
-
-    #[test]
-    fn own_pid_is_alive_and_absurd_pids_are_not() {
-        assert!(pid_alive(std::process::id()));
-        assert!(!pid_alive(0));
-        assert!(!pid_alive(u32::MAX));
     }
 }

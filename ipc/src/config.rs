@@ -127,6 +127,10 @@ impl RingConfig {
         Duration::from_millis(self.heartbeat_interval_ms)
     }
 
+    pub(crate) fn heartbeat_timeout_ns(&self) -> u64 {
+        self.heartbeat_timeout_ms.saturating_mul(1_000_000)
+    }
+
     pub fn heartbeat_timeout(&self) -> Duration {
         Duration::from_millis(self.heartbeat_timeout_ms)
     }

@@ -1,6 +1,6 @@
 //! A consumer: attaches to a ring by name, reads batches (in place when gating), commits its cursor.
 
-use crate::clock::{monotonic_ns, pid_alive};
+use crate::clock::monotonic_ns;
 use crate::config::{ConsumerPolicy, RingConfig};
 use crate::error::RingError;
 use crate::heartbeat::{spawn_heartbeat, stop_heartbeat, Heartbeat};
@@ -8,7 +8,9 @@ use crate::layout::{lifecycle, slot_state, ConsumerSlot};
 use crate::protocol::commit_cursor;
 use crate::record::Record;
 use crate::segment::Segment;
-use crate::table::{activate, claim_free, find_by_name, TableLock};
+use crate::table::{
+    activate, claim_free, find_by_name, owner_alive, slot_name, slot_owner, TableLock,
+};
 use crate::wait::Waiter;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -174,11 +176,13 @@ impl<T: Record, E: Record> Consumer<T, E> {
             heartbeat: None,
             _types: PhantomData,
         };
-        consumer.register()?;
+        consumer.register(None)?;
         Ok(consumer)
     }
 
-    fn register(&mut self) -> Result<(), RingError> {
+    /// Finds or claims the slot of this name; `keep` is the cursor to go on from when the name is not
+    /// found (a consumer whose slot was taken over while it was away), else the start position is used.
+    fn register(&mut self, keep: Option<u64>) -> Result<(), RingError> {
         let (slot, resumed) = {
             let control = self.segment.control();
             let _lock = TableLock::acquire(control);
@@ -186,33 +190,25 @@ impl<T: Record, E: Record> Consumer<T, E> {
             match find_by_name(slots, &self.opts.name) {
                 Some(i) => {
                     let s = &slots[i];
-                    let pid = s.pid.load(Relaxed);
-                    let me = std::process::id();
-                    if s.state.load(Acquire) == slot_state::ACTIVE && pid != me && pid_alive(pid) {
-                        return Err(RingError::NameTaken {
-                            ring: self.cfg.name.clone(),
-                            consumer: self.opts.name.clone(),
-                            pid,
-                        });
-                    }
+                    self.check_not_taken(s)?;
                     self.cursor = s.cursor.load(Relaxed);
                     activate(s, self.opts.policy);
                     (i, true)
                 }
                 None => {
-                    let start = match self.opts.start {
+                    let start = keep.unwrap_or_else(|| match self.opts.start {
                         StartAt::Latest => self.segment.cursors().available(),
                         StartAt::Oldest => self.segment.cursors().intact_from(self.capacity),
-                    };
-                    let i = claim_free(slots, &self.opts.name, self.opts.policy, start).ok_or(
-                        RingError::TableFull {
+                    });
+                    let timeout = self.cfg.heartbeat_timeout_ns();
+                    let i = claim_free(slots, &self.opts.name, self.opts.policy, start, timeout)
+                        .ok_or(RingError::TableFull {
                             name: self.cfg.name.clone(),
                             max: slots.len() as u32,
-                        },
-                    )?;
+                        })?;
                     self.cursor = start;
                     activate(&slots[i], self.opts.policy);
-                    (i, false)
+                    (i, keep.is_some())
                 }
             }
         };
@@ -223,12 +219,34 @@ impl<T: Record, E: Record> Consumer<T, E> {
         self.heartbeat = Some(
             spawn_heartbeat(
                 "ring-consumer-heartbeat",
-                move || segment.slots()[slot].heartbeat_ns.store(monotonic_ns(), Relaxed),
+                move || {
+                    // Only while the slot is still ours: another consumer may have taken it over.
+                    let s = &segment.slots()[slot];
+                    if slot_owner(s).is_current() {
+                        s.heartbeat_ns.store(monotonic_ns(), Relaxed);
+                    }
+                },
                 self.cfg.heartbeat_interval(),
             )
             .map_err(RingError::io("start heartbeat thread for", &self.cfg.segment_path()))?,
         );
         tracing::debug!(ring = %self.cfg.name, consumer = %self.opts.name, cursor = self.cursor, resumed, "attached");
+        Ok(())
+    }
+
+    /// [`RingError::NameTaken`] when `slot` is ACTIVE for another process that still runs.
+    fn check_not_taken(&self, slot: &ConsumerSlot) -> Result<(), RingError> {
+        let owner = slot_owner(slot);
+        if slot.state.load(Acquire) == slot_state::ACTIVE
+            && !owner.is_current()
+            && owner_alive(slot, self.cfg.heartbeat_timeout_ns())
+        {
+            return Err(RingError::NameTaken {
+                ring: self.cfg.name.clone(),
+                consumer: self.opts.name.clone(),
+                pid: owner.pid,
+            });
+        }
         Ok(())
     }
 
@@ -380,23 +398,21 @@ impl<T: Record, E: Record> Consumer<T, E> {
     /// Evicted (or the slot was otherwise changed under us): take it back and check what was lost.
     fn rejoin(&mut self) -> Result<(), RingError> {
         let slot_index = self.slot;
-        {
+        let taken_over = {
             let control = self.segment.control();
             let _lock = TableLock::acquire(control);
             let slot = &self.segment.slots()[slot_index];
-            let pid = slot.pid.load(Relaxed);
-            if slot.state.load(Acquire) == slot_state::ACTIVE
-                && pid != std::process::id()
-                && pid_alive(pid)
-            {
-                return Err(RingError::NameTaken {
-                    ring: self.cfg.name.clone(),
-                    consumer: self.opts.name.clone(),
-                    pid,
-                });
+            let taken_over = slot_name(slot) != self.opts.name;
+            if !taken_over {
+                self.check_not_taken(slot)?;
+                commit_cursor(&slot.cursor, self.cursor);
+                activate(slot, self.opts.policy);
             }
-            commit_cursor(&slot.cursor, self.cursor);
-            activate(slot, self.opts.policy);
+            taken_over
+        };
+        if taken_over {
+            // Our slot went to another name while we were away (counted as gone): register afresh.
+            return self.register(Some(self.cursor));
         }
         tracing::warn!(ring = %self.cfg.name, consumer = %self.opts.name, cursor = self.cursor, "re-attached after being evicted");
         self.join(GapCause::Evicted);
@@ -412,7 +428,7 @@ impl<T: Record, E: Record> Consumer<T, E> {
         self.segment = segment;
         self.capacity = self.segment.geometry().capacity;
         self.cursor = 0;
-        self.register()?;
+        self.register(None)?;
         let new = self.epoch();
         tracing::info!(ring = %self.cfg.name, consumer = %self.opts.name, old_epoch = old, epoch = new, "moved to the restarted producer's segment");
         let gap = self.pending.take().map_or(
@@ -425,7 +441,7 @@ impl<T: Record, E: Record> Consumer<T, E> {
     fn release_slot(&self) {
         let _lock = TableLock::acquire(self.segment.control());
         let slot = self.slot();
-        if slot.pid.load(Relaxed) == std::process::id() {
+        if slot_owner(slot).is_current() && slot_name(slot) == self.opts.name {
             let _ = slot.state.compare_exchange(
                 slot_state::ACTIVE,
                 slot_state::DETACHED,

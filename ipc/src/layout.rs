@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// "TICKRING" in ASCII, little-endian.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"TICKRING");
 /// Bump whenever any struct in this file changes shape or meaning.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 pub const PAGE: usize = 4096;
 pub const HEADER_OFFSET: usize = 0;
 pub const CURSORS_OFFSET: usize = 256;
@@ -45,6 +45,9 @@ pub struct Header {
     pub epoch: u64,
     pub producer_pid: u32,
     pub reserved: u32,
+    /// With `producer_pid`, names the producer process (see `liveness.rs`).
+    pub producer_start: u64,
+    pub producer_pid_ns: u64,
 }
 
 /// The producer's two hot counters, alone on their cache line (see `protocol.rs`).
@@ -69,8 +72,9 @@ pub mod lifecycle {
 pub struct Control {
     pub table_gen: AtomicU64,
     pub lifecycle: AtomicU32,
-    /// pid holding the consumer-table lock (0 = free); a dead holder's lock is broken.
-    pub table_lock: AtomicU32,
+    /// Holder of the consumer-table lock, pid << 32 | low 32 bits of its start time (0 = free); a dead
+    /// holder's lock is broken.
+    pub table_lock: AtomicU64,
     pub producer_heartbeat_ns: AtomicU64,
     pub directory_len: AtomicU64,
     /// Gating consumers the producer stopped waiting for (dead pid or stale heartbeat).
@@ -105,6 +109,9 @@ pub struct ConsumerSlot {
     pub pid: AtomicU32,
     pub name_len: AtomicU32,
     pub heartbeat_ns: AtomicU64,
+    /// With `pid`, names the consumer process: a reused pid or a zombie is not mistaken for it.
+    pub start_time: AtomicU64,
+    pub pid_ns: AtomicU64,
     /// Records skipped because the producer lapped this consumer (or it was evicted).
     pub missed: AtomicU64,
     /// Times that happened.

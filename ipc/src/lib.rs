@@ -30,6 +30,8 @@ mod heartbeat;
 #[cfg(not(loom))]
 pub mod layout;
 #[cfg(not(loom))]
+pub mod liveness;
+#[cfg(not(loom))]
 pub mod producer;
 #[cfg(not(loom))]
 pub mod record;

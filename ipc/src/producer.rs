@@ -1,14 +1,15 @@
 //! The single producer: owns the ring's name, writes records, waits for gating consumers, evicts dead ones.
 
-use crate::clock::{monotonic_ns, pid_alive, realtime_ns};
+use crate::clock::{monotonic_ns, realtime_ns};
 use crate::config::RingConfig;
 use crate::error::RingError;
 use crate::heartbeat::{spawn_heartbeat, stop_heartbeat, Heartbeat};
 use crate::layout::{lifecycle, slot_state, ConsumerSlot, MAGIC};
+use crate::liveness::Liveness;
 use crate::protocol::gate_limit;
 use crate::record::Record;
 use crate::segment::Segment;
-use crate::table::{is_gating_active, slot_name};
+use crate::table::{is_gating_active, owner_alive, slot_name, slot_owner};
 use crate::wait::Waiter;
 use std::fs::{File, OpenOptions};
 use std::marker::PhantomData;
@@ -80,7 +81,7 @@ impl<T: Record, E: Record> Producer<T, E> {
         let epoch = new_epoch(previous.as_ref().map(|p| p.header().epoch));
         let (mut segment, tmp) = Segment::create::<T, E>(cfg, epoch)?;
         if let Some(prev) = &previous {
-            carry_registrations(prev.slots(), segment.slots());
+            carry_registrations(prev.slots(), segment.slots(), cfg.heartbeat_timeout_ns());
         }
         segment.control().lifecycle.store(lifecycle::RUNNING, Relaxed);
         segment.control().producer_heartbeat_ns.store(monotonic_ns(), Relaxed);
@@ -231,7 +232,8 @@ impl<T: Record, E: Record> Producer<T, E> {
             }
             let pid = slot.pid.load(Relaxed);
             let silent_ns = now.saturating_sub(slot.heartbeat_ns.load(Relaxed));
-            let dead = !pid_alive(pid);
+            // A process not visible here (another pid namespace) is judged by its silence alone.
+            let dead = slot_owner(slot).check() == Liveness::Dead;
             if !dead && silent_ns < timeout {
                 continue;
             }
@@ -304,7 +306,7 @@ fn new_epoch(previous: Option<u64>) -> u64 {
     }
 }
 
-fn carry_registrations(old: &[ConsumerSlot], new: &[ConsumerSlot]) {
+fn carry_registrations(old: &[ConsumerSlot], new: &[ConsumerSlot], timeout_ns: u64) {
     for (o, n) in old.iter().zip(new) {
         let state = o.state.load(Acquire);
         if state == slot_state::FREE || state == slot_state::CLAIMING {
@@ -316,10 +318,12 @@ fn carry_registrations(old: &[ConsumerSlot], new: &[ConsumerSlot]) {
         n.name_len.store(o.name_len.load(Relaxed), Relaxed);
         n.gating.store(o.gating.load(Relaxed), Relaxed);
         n.pid.store(o.pid.load(Relaxed), Relaxed);
+        n.start_time.store(o.start_time.load(Relaxed), Relaxed);
+        n.pid_ns.store(o.pid_ns.load(Relaxed), Relaxed);
         n.heartbeat_ns.store(o.heartbeat_ns.load(Relaxed), Relaxed);
         n.cursor.store(0, Relaxed);
         // A consumer that was live keeps gating from sequence 0; one that was already gone waits to resume.
-        let live = state == slot_state::ACTIVE && pid_alive(o.pid.load(Relaxed));
+        let live = state == slot_state::ACTIVE && owner_alive(o, timeout_ns);
         n.state.store(if live { slot_state::ACTIVE } else { state }, Relaxed);
     }
 }

@@ -6,6 +6,7 @@ use crate::layout::{
     ConsumerSlot, Control, CursorLine, Geometry, Header, CONTROL_OFFSET, CURSORS_OFFSET,
     LAYOUT_VERSION, MAGIC, PAGE, TABLE_OFFSET,
 };
+use crate::liveness::Identity;
 use crate::protocol::Cursors;
 use crate::record::Record;
 use crate::segment_file;
@@ -80,6 +81,8 @@ impl Segment {
             epoch,
             producer_pid: std::process::id(),
             reserved: 0,
+            producer_start: Identity::current().start,
+            producer_pid_ns: Identity::current().pid_ns,
         };
         // SAFETY: the mapping is at least one page long, page aligned (so aligned for Header), and nobody else
         // can see this file yet: it has a private temporary name until `publish_as`.

@@ -1,12 +1,13 @@
 //! A read-only look at a ring for `tickring status`: producer, cursors, lag, liveness of each consumer.
 
-use crate::clock::{monotonic_ns, pid_alive};
+use crate::clock::monotonic_ns;
 use crate::config::RingConfig;
 use crate::error::RingError;
 use crate::layout::{lifecycle, slot_state};
+use crate::liveness::Identity;
 use crate::record::Record;
 use crate::segment::Segment;
-use crate::table::slot_name;
+use crate::table::{slot_name, slot_owner};
 use serde::Serialize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
@@ -53,6 +54,8 @@ impl RingStatus {
     pub fn read<T: Record, E: Record>(cfg: &RingConfig) -> Result<Self, RingError> {
         let seg = Segment::open::<T, E>(&cfg.segment_path(), false)?;
         let now = monotonic_ns();
+        // Processes of another pid namespace are judged by heartbeat age (see `liveness.rs`).
+        let timeout = cfg.heartbeat_timeout_ns();
         let age = |t: u64| now.saturating_sub(t) / 1_000_000;
         let header = seg.header();
         let control = seg.control();
@@ -68,13 +71,14 @@ impl RingStatus {
                     _ => return None,
                 };
                 let cursor = s.cursor.load(Acquire);
-                let pid = s.pid.load(Relaxed);
+                let owner = slot_owner(s);
+                let heartbeat_age_ns = now.saturating_sub(s.heartbeat_ns.load(Relaxed));
                 Some(ConsumerStatus {
                     name: slot_name(s),
                     gating: s.gating.load(Relaxed) == 1,
                     state,
-                    pid,
-                    alive: pid_alive(pid),
+                    pid: owner.pid,
+                    alive: owner.alive_or_recent(heartbeat_age_ns, timeout),
                     cursor,
                     lag: published.saturating_sub(cursor),
                     heartbeat_age_ms: age(s.heartbeat_ns.load(Relaxed)),
@@ -93,7 +97,15 @@ impl RingStatus {
                 lifecycle::CLOSED => "closed",
                 _ => "superseded",
             },
-            producer_alive: pid_alive(header.producer_pid),
+            producer_alive: Identity {
+                pid: header.producer_pid,
+                start: header.producer_start,
+                pid_ns: header.producer_pid_ns,
+            }
+            .alive_or_recent(
+                now.saturating_sub(control.producer_heartbeat_ns.load(Relaxed)),
+                timeout,
+            ),
             producer_heartbeat_age_ms: age(control.producer_heartbeat_ns.load(Relaxed)),
             published,
             producer_stalls: control.producer_stalls.load(Relaxed),

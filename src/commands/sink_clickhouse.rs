@@ -4,8 +4,11 @@ use crate::tuning::Tuning;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::sync::{Arc, Mutex};
-use tickring_sink_clickhouse::WriterStats;
-use tickring_sink_clickhouse::{Exit, Writer};
+use tickring_sink_clickhouse::{Exit, SinkError, Writer, WriterStats};
+
+/// Exit code of a writer stopped by a permanent ClickHouse error (credentials, schema): sysexits'
+/// EX_CONFIG. Restarting cannot help, so `tickring up` does not.
+pub const EXIT_PERMANENT: i32 = 78;
 
 #[derive(Debug, Args)]
 pub struct ClickhouseArgs {
@@ -35,8 +38,10 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
         cfg.consumer = consumer;
     }
     let password = args.password.unwrap_or_else(|| cfg.password.clone());
-    let mut writer = Writer::new(&tuning.ring, &tuning.journal, cfg, &password)
-        .context("starting the ClickHouse writer")?;
+    let mut writer = match Writer::new(&tuning.ring, &tuning.journal, cfg, &password) {
+        Err(e) if is_permanent(&e) => exit_permanent(&e),
+        other => other.context("starting the ClickHouse writer")?,
+    };
     writer.stop_on_signals().context("installing signal handlers")?;
     if !tuning.clickhouse.metrics.is_empty() {
         let shared = Arc::new(Mutex::new(WriterStats::default()));
@@ -45,9 +50,25 @@ pub fn run(tuning: &Tuning, args: ClickhouseArgs) -> Result<()> {
             tracing::warn!(error = format!("{e:#}"), "writer metrics not served");
         }
     }
-    match writer.run().context("ClickHouse writer")? {
-        Exit::ProducerClosed | Exit::Stopped => Ok(()),
+    let result = writer.run();
+    drop(writer);
+    match result {
+        Err(e) if is_permanent(&e) => exit_permanent(&e),
+        other => match other.context("ClickHouse writer")? {
+            Exit::ProducerClosed | Exit::Stopped => Ok(()),
+        },
     }
+}
+
+/// Errors a retry cannot fix: ClickHouse refused for good, or a table's schema is not ours.
+fn is_permanent(e: &SinkError) -> bool {
+    matches!(e, SinkError::Permanent { .. } | SinkError::IncompatibleTable { .. })
+}
+
+/// One clear line, then the distinct exit code.
+fn exit_permanent(e: &SinkError) -> ! {
+    eprintln!("tickring sink clickhouse: {e}");
+    std::process::exit(EXIT_PERMANENT)
 }
 
 fn serve_metrics(

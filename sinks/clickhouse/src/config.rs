@@ -8,6 +8,11 @@ use tickring_engine::candles::{CandleConfig, OpenUpdates, Series};
 /// a flush stays all-or-nothing per table below that.
 pub const MAX_ROWS_LIMIT: usize = 1_000_000;
 
+/// Shortest candle-recovery window: a restart must see at least a whole 1m candle's ticks again.
+pub const MIN_RECOVERY_WINDOW_S: u64 = 60;
+/// Longest: a week of ticks re-read at start is already slow.
+pub const MAX_RECOVERY_WINDOW_S: u64 = 7 * 24 * 3_600;
+
 /// Settings of the ClickHouse writer (`tickring sink clickhouse`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -121,6 +126,15 @@ impl ClickhouseConfig {
                 format!("{} must be at least 100", self.request_timeout_ms),
             );
         }
+        if !(MIN_RECOVERY_WINDOW_S..=MAX_RECOVERY_WINDOW_S).contains(&self.recovery_window_s) {
+            return bad(
+                "recovery_window_s",
+                format!(
+                    "{} must be {MIN_RECOVERY_WINDOW_S}..={MAX_RECOVERY_WINDOW_S} (shorter than a candle's span rebuilds it from too few ticks)",
+                    self.recovery_window_s
+                ),
+            );
+        }
         self.candle_config()
             .validate()
             .map_err(|e| ConfigError { key: "candle_series", message: e.to_string() })
@@ -163,6 +177,8 @@ mod tests {
         let c =
             ClickhouseConfig { retry_min_ms: 50, retry_max_ms: 10, ..ClickhouseConfig::default() };
         assert_eq!(c.validate().map_err(|e| e.key), Err("retry_max_ms"));
+        let c = ClickhouseConfig { recovery_window_s: 0, ..ClickhouseConfig::default() };
+        assert_eq!(c.validate().map_err(|e| e.key), Err("recovery_window_s"));
         let c = ClickhouseConfig { candle_series: vec![], ..ClickhouseConfig::default() };
         assert_eq!(c.validate().map_err(|e| e.key), Err("candle_series"));
     }
