@@ -34,10 +34,11 @@ pub fn serve(addr: &str, render: impl Fn() -> String + Send + Sync + 'static) ->
                 continue;
             }
             let (render, held) = (Arc::clone(&render), Arc::clone(&busy));
-            let spawned = std::thread::Builder::new().name("metrics-client".into()).spawn(move || {
-                answer(stream, &*render);
-                held.fetch_sub(1, Relaxed);
-            });
+            let spawned =
+                std::thread::Builder::new().name("metrics-client".into()).spawn(move || {
+                    answer(stream, &*render);
+                    held.fetch_sub(1, Relaxed);
+                });
             if spawned.is_err() {
                 busy.fetch_sub(1, Relaxed);
             }
