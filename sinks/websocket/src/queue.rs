@@ -171,8 +171,10 @@ impl ClientShared {
         }
         let was_empty = q.is_empty();
         q.trades.push_back(Arc::clone(msg));
-        drop(q);
+        // Charged before the lock is let go: a drain (which takes the lock) then always releases what
+        // was already charged, so the counters never run below zero.
         self.charge(cost(msg));
+        drop(q);
         if was_empty {
             self.wake.notify_one();
         }
@@ -189,9 +191,9 @@ impl ClientShared {
             // Replacing is normal when several updates of one key arrive between two drains; it is not
             // by itself a sign of a slow client, so `overflowed` stays as it is.
             let old = std::mem::replace(&mut q.conflated[i].1, Arc::clone(msg));
-            drop(q);
-            self.release(cost(&old));
             self.charge(cost(msg));
+            self.release(cost(&old));
+            drop(q);
             self.conflated_total.fetch_add(1, Relaxed);
             return Push::Replaced;
         }
@@ -206,8 +208,8 @@ impl ClientShared {
         let i = q.conflated.len();
         q.conflated.push((key, Arc::clone(msg)));
         q.index.insert(key, i);
-        drop(q);
         self.charge(cost(msg));
+        drop(q);
         if was_empty {
             self.wake.notify_one();
         }
@@ -224,8 +226,8 @@ impl ClientShared {
         let was_empty = q.is_empty();
         let n = cost(&msg);
         q.control.push_back(msg);
-        drop(q);
         self.charge(n);
+        drop(q);
         if was_empty {
             self.wake.notify_one();
         }
@@ -342,6 +344,39 @@ mod tests {
 
     fn key(instrument_id: u32) -> ConflationKey {
         ConflationKey { kind: 0, instrument_id, bucket: 0 }
+    }
+
+    #[test]
+    fn a_drain_racing_the_pushes_never_takes_the_budget_below_zero() {
+        // The writer drains and releases on its own task while the feed pushes: a message drained
+        // before it was charged would take the counters below zero (CI saw the budget wrap).
+        let budget = MemoryBudget::new(usize::MAX / 2);
+        let c = ClientShared::with_budget(
+            1,
+            QueueBounds { trades: 1 << 20, conflated: 8, control: 4 },
+            Some(Arc::clone(&budget)),
+        );
+        let m: Arc<str> = Arc::from("{\"t\":1}");
+        let drainer = {
+            let c = Arc::clone(&c);
+            let budget = Arc::clone(&budget);
+            std::thread::spawn(move || {
+                for _ in 0..200_000 {
+                    let d = c.drain();
+                    c.release(d.bytes);
+                    assert!(budget.used() <= usize::MAX / 2, "budget ran below zero");
+                    assert!(c.held_bytes() <= usize::MAX / 2, "held ran below zero");
+                }
+            })
+        };
+        for i in 0..200_000u32 {
+            c.push_trade(&m);
+            c.push_conflated(key(i % 4), &m);
+        }
+        drainer.join().expect("drainer");
+        let d = c.drain();
+        c.release(d.bytes);
+        assert_eq!((budget.used(), c.held_bytes()), (0, 0));
     }
 
     #[test]
