@@ -62,6 +62,8 @@ fn bad_utf8_and_far_future_stamps_are_quarantined_and_the_rest_published() {
     let out = tickring(&tuning).arg(&file).output().expect("run tickring ingest");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "ingest failed: {stderr}");
+    assert!(stderr.contains("WARN") || stderr.contains("INFO"), "the run logs: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes in a redirected log: {stderr:?}");
     let summary: serde_json::Value =
         stderr.lines().rev().find_map(|l| serde_json::from_str(l).ok()).expect("summary line");
     assert_eq!(summary["ingest"]["published"], 2, "{summary}");

@@ -4,7 +4,7 @@ use crate::clock::FeedClock;
 use crate::error::StreamError;
 use crate::event::{Event, Position, ReadingFrom, StreamGap, StreamGapCause};
 use crate::instruments::Instruments;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{
@@ -60,6 +60,10 @@ pub struct TickStream {
     ticks: Vec<Tick>,
     clock: FeedClock,
     instruments: Instruments,
+    /// Directory indexes of the current epoch that no entry names (damage): index -> the sink id of their
+    /// placeholder name, so each is reported once, not once per tick.
+    unresolved: HashMap<u32, u32>,
+    unresolved_ticks: u64,
     closed_reported: bool,
     /// Feed gaps of the current epoch not yet handed out, and when the log was last read.
     feed_gaps: Option<(u64, FeedGapReader)>,
@@ -82,6 +86,8 @@ impl TickStream {
             ticks: Vec::with_capacity(max_batch),
             clock: FeedClock::default(),
             instruments: Instruments::default(),
+            unresolved: HashMap::new(),
+            unresolved_ticks: 0,
             closed_reported: false,
             feed_gaps: None,
             pending_feed_gaps: VecDeque::new(),
@@ -114,6 +120,12 @@ impl TickStream {
     /// Sink ids -> (symbol, MIC) for every instrument seen; ticks handed out carry these ids.
     pub fn instruments(&self) -> &Instruments {
         &self.instruments
+    }
+
+    /// Ticks handed out under a placeholder name (`?EPOCH:INDEX`) because their epoch's directory has no
+    /// entry for their index: damage, counted here and reported once per index.
+    pub fn unresolved_ticks(&self) -> u64 {
+        self.unresolved_ticks
     }
 
     /// For a sink that knows instruments before reading (e.g. from its store): ids it assigns here are
@@ -259,6 +271,7 @@ impl TickStream {
     fn enter(&mut self, pos: Position) -> Result<(), StreamError> {
         if self.pos.is_none_or(|p| p.epoch != pos.epoch) {
             self.instruments.reset_ring();
+            self.unresolved.clear();
         }
         self.pos = Some(pos);
         self.closed_reported = false;
@@ -492,14 +505,17 @@ impl TickStream {
     /// Rewrites the batch's directory indexes of `epoch` to sink ids. A directory entry is written before
     /// any tick that names it, so a miss means the copy here is stale: read the directory again.
     fn resolve_instruments(&mut self, epoch: u64) -> Result<(), StreamError> {
-        let max = self.ticks.iter().map(|t| t.instrument_id).max().unwrap_or(0);
-        if self.ticks.is_empty() || (max as usize) < self.instruments.known() {
+        let known = self.instruments.known();
+        let needs_directory = self.ticks.iter().any(|t| {
+            t.instrument_id as usize >= known && !self.unresolved.contains_key(&t.instrument_id)
+        });
+        if !needs_directory {
             return self.rewrite(epoch);
         }
         if let Some(ring) = self.ring.as_ref().filter(|r| r.epoch() == epoch) {
             self.instruments.sync(ring.entries());
         }
-        if (max as usize) >= self.instruments.known() {
+        if self.ticks.iter().any(|t| t.instrument_id as usize >= self.instruments.known()) {
             if let Some(journal) = self.journal_of(epoch)? {
                 let entries = journal.entries()?.to_vec();
                 self.instruments.sync(&entries);
@@ -510,17 +526,22 @@ impl TickStream {
 
     fn rewrite(&mut self, epoch: u64) -> Result<(), StreamError> {
         for t in &mut self.ticks {
-            t.instrument_id = match self.instruments.of_ring(t.instrument_id) {
+            let index = t.instrument_id;
+            t.instrument_id = match self.instruments.of_ring(index) {
                 Some(id) => id,
                 None => {
                     // Damage, not a race: keep the tick under a name that says so.
-                    let name = format!("?{epoch}:{}", t.instrument_id);
-                    tracing::error!(
-                        epoch,
-                        id = t.instrument_id,
-                        "tick names an instrument missing from the directory"
-                    );
-                    self.instruments.intern(&name, tickring_engine::Exchange::Unknown)
+                    self.unresolved_ticks += 1;
+                    let instruments = &mut self.instruments;
+                    *self.unresolved.entry(index).or_insert_with(|| {
+                        tracing::error!(
+                            epoch,
+                            id = index,
+                            "ticks name an instrument missing from the directory; kept as ?{epoch}:{index}"
+                        );
+                        instruments
+                            .intern(&format!("?{epoch}:{index}"), tickring_engine::Exchange::Unknown)
+                    })
                 }
             };
         }

@@ -224,3 +224,35 @@ fn feed_gaps_arrive_where_they_happened_once() {
     assert!(seen[0].0 >= 150, "announced once the ticks before it were read: {seen:?}");
     assert_eq!(seen[0].1, gap);
 }
+
+#[test]
+fn ticks_naming_no_directory_entry_are_kept_under_a_placeholder_and_counted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config(dir.path(), "damaged", 1024);
+    let mut feed = Feed::start(&cfg, AAPL);
+    let epoch = feed.epoch();
+    // Index 7 has no directory entry: a damaged journal or a faulty producer.
+    let batch: Vec<Tick> =
+        (0..300).map(|s| tick(s, if s % 3 == 0 { 7 } else { feed.aapl })).collect();
+    feed.journal.append(0, &batch).expect("journal append");
+    feed.producer.publish_batch(&batch);
+    let mut stream = TickStream::new(cfg, Start::At(Position { epoch, seq: 0 }));
+    let mut next = 0;
+    while next < 300 {
+        if let Event::Ticks { ticks, instruments, .. } =
+            stream.next(Duration::from_millis(20)).expect("next")
+        {
+            for t in ticks {
+                let (symbol, mic) = instruments.name(t.instrument_id);
+                let want = if next % 3 == 0 { format!("?{epoch}:7") } else { "AAPL.O".to_string() };
+                assert_eq!(symbol, want, "tick {next}");
+                if next % 3 == 0 {
+                    assert_eq!(mic, Exchange::Unknown.mic());
+                }
+                next += 1;
+            }
+        }
+    }
+    assert_eq!(stream.unresolved_ticks(), 100, "every damaged tick counted");
+    assert_eq!(stream.instruments().len(), 2, "one placeholder for the index, not one per tick");
+}
