@@ -18,6 +18,7 @@ pub mod clock;
 pub mod e2e;
 pub mod histogram;
 pub mod ingest;
+pub mod journal;
 pub mod message;
 pub mod peers;
 pub mod plot;

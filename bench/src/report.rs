@@ -55,6 +55,42 @@ pub struct BenchResult {
     pub throughput_messages: u64,
     /// This row's p99 over the baseline row's p99 (`None` without a baseline).
     pub p99_vs_baseline: Option<f64>,
+    /// Scenarios measured in interleaved rounds: each round's throughput and their spread
+    /// (`throughput_per_s` is then the median of the rounds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Rounds>,
+    /// This row's throughput over the baseline row's, where the scenario compares throughputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_vs_baseline: Option<f64>,
+}
+
+/// The rounds behind one row of a scenario that runs its peers in turn (A B A B ..).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rounds {
+    /// Throughput of each round, in the order they ran.
+    pub per_s: Vec<f64>,
+    pub median_per_s: f64,
+    pub min_per_s: f64,
+    pub max_per_s: f64,
+    /// `(max - min) / median`: how far apart the rounds were.
+    pub spread: f64,
+}
+
+impl Rounds {
+    /// The statistics of `per_s` (`None` when empty).
+    pub fn of(per_s: Vec<f64>) -> Option<Self> {
+        let mut sorted = per_s.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        if n == 0 {
+            return None;
+        }
+        let median =
+            if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        let (min, max) = (sorted[0], sorted[n - 1]);
+        let spread = if median > 0.0 { (max - min) / median } else { 0.0 };
+        Some(Self { per_s, median_per_s: median, min_per_s: min, max_per_s: max, spread })
+    }
 }
 
 impl BenchResult {
@@ -74,6 +110,8 @@ impl BenchResult {
             mean_ns: h.mean(),
             throughput_messages: m.throughput.messages,
             p99_vs_baseline: None,
+            rounds: None,
+            throughput_vs_baseline: None,
         }
     }
 }
@@ -98,6 +136,16 @@ impl Report {
             r.p99_vs_baseline = base_p99.and_then(|b| ratio(r.p99_ns, b));
         }
         Self { scenario: scenario.into(), results }
+    }
+
+    /// Fills in every row's throughput over the throughput of the row named `baseline` (when it exists
+    /// and measured something).
+    pub fn with_throughput_ratios(mut self, baseline: &str) -> Self {
+        let base = self.results.iter().find(|r| r.name == baseline).map(|r| r.throughput_per_s);
+        for r in &mut self.results {
+            r.throughput_vs_baseline = base.filter(|b| *b > 0.0).map(|b| r.throughput_per_s / b);
+        }
+        self
     }
 
     /// Compact JSON, fields in contract order.
@@ -260,6 +308,8 @@ mod tests {
             mean_ns: 12.5,
             throughput_messages: 1000,
             p99_vs_baseline: None,
+            rounds: None,
+            throughput_vs_baseline: None,
         }
     }
 
@@ -329,6 +379,26 @@ mod tests {
         assert_eq!((r.p50_ns, r.max_ns, r.samples), (200, 400, 4));
         assert_eq!(r.throughput_per_s, 2_000_000.0);
         assert_eq!(Throughput { messages: 5, elapsed_ns: 0 }.per_second(), 0.0);
+    }
+
+    #[test]
+    fn rounds_give_median_and_spread_and_stay_out_of_json_when_absent() {
+        let r = Rounds::of(vec![4.0, 1.0, 2.0, 3.0, 10.0]).expect("rounds");
+        assert_eq!((r.median_per_s, r.min_per_s, r.max_per_s), (3.0, 1.0, 10.0));
+        assert_eq!(r.spread, 3.0);
+        assert_eq!(r.per_s, [4.0, 1.0, 2.0, 3.0, 10.0]);
+        assert_eq!(Rounds::of(vec![1.0, 3.0]).map(|r| r.median_per_s), Some(2.0));
+        assert!(Rounds::of(Vec::new()).is_none());
+        let plain = Report::new("ring", vec![row("a", 30)], "a").to_json();
+        assert!(!plain.contains("rounds") && !plain.contains("throughput_vs"), "{plain}");
+        let mut fast = row("fast", 30);
+        fast.throughput_per_s = 3e6;
+        fast.rounds = Some(r);
+        let report = Report::new("journal", vec![fast, row("peer", 60)], "peer")
+            .with_throughput_ratios("peer");
+        assert_eq!(report.results[0].throughput_vs_baseline, Some(2.0));
+        let back: Report = serde_json::from_str(&report.to_json()).expect("round trip");
+        assert_eq!(back, report);
     }
 
     #[test]

@@ -29,11 +29,14 @@ enum BenchCommand {
     Clickhouse(super::bench_clickhouse::BenchClickhouseArgs),
     /// The websocket pusher: many clients, tick -> client latency percentiles, messages/s out.
     Websocket(super::bench_websocket::BenchWebsocketArgs),
+    /// The durable journal: ticks/s appended (alone, by the publisher, by a ring consumer), replayed cold
+    /// through a TickStream, against a file-backed NATS JetStream stream in the same run.
+    Journal(Box<super::bench_journal::BenchJournalArgs>),
     /// The whole path at a set input rate: feed -> ring -> ClickHouse writer and websocket pusher ->
     /// websocket clients, with a local ClickHouse server; latency per hop and end to end, `.hgrm` files
     /// and an SVG plot.
     E2e(E2eArgs),
-    /// Every scenario (ring, ingest, clickhouse, websocket, e2e) into one report.
+    /// Every scenario (ring, ingest, journal, clickhouse, websocket, e2e) into one report.
     All(AllArgs),
     /// The measuring consumer of `bench e2e` (started by it, not by hand).
     #[command(name = "__e2e-probe", hide = true)]
@@ -107,6 +110,9 @@ pub fn run(args: BenchArgs, tuning: &Path) -> Result<()> {
         }
         BenchCommand::Websocket(args) => {
             super::bench_websocket::run(&Tuning::load(tuning)?, args).map(drop)
+        }
+        BenchCommand::Journal(args) => {
+            super::bench_journal::run(&Tuning::load(tuning)?, &args).map(drop)
         }
         BenchCommand::E2e(args) => e2e_bench(&args, tuning, None).map(drop),
         BenchCommand::All(args) => all(&args, tuning),
@@ -296,7 +302,11 @@ impl E2eArgs {
 }
 
 /// The output paths of a scenario: (JSON, folder of the other files).
-fn outputs(json: Option<&PathBuf>, out_dir: Option<&PathBuf>, stem: &str) -> (PathBuf, PathBuf) {
+pub(super) fn outputs(
+    json: Option<&PathBuf>,
+    out_dir: Option<&PathBuf>,
+    stem: &str,
+) -> (PathBuf, PathBuf) {
     match (json, out_dir) {
         (Some(json), Some(dir)) => (json.clone(), dir.clone()),
         (Some(json), None) => {
@@ -383,13 +393,19 @@ fn all(args: &AllArgs, tuning_path: &Path) -> Result<()> {
     let ingest_args =
         IngestArgs { quick: args.quick, json: Some(dir.join("ingest.json")), core: 0 };
     add("ingest", json(ingest(&ingest_args)));
-
-    // One ClickHouse server of this run, on free ports, for the clickhouse and e2e scenarios.
+    // One ClickHouse server of this run, on free ports, for the journal's catch-up, clickhouse and e2e.
     let server = start_local_clickhouse(&tuning, dir);
     let url = match &server {
         Ok((_, url)) => Ok(url.clone()),
         Err(e) => Err(format!("{e:#}")),
     };
+    println!("\n== journal");
+    let journal_args = super::bench_journal::BenchJournalArgs {
+        clickhouse_url: url.as_ref().ok().cloned(),
+        no_clickhouse: url.is_err(),
+        ..super::bench_journal::BenchJournalArgs::preset(args.quick, dir)
+    };
+    add("journal", json(super::bench_journal::run(&tuning, &journal_args)));
     println!("\n== clickhouse");
     add(
         "clickhouse",

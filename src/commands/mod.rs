@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_clickhouse;
+pub mod bench_journal;
 pub mod bench_websocket;
 pub mod candles;
 pub mod feeds;

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tickring_engine::{InstrumentEntry, Tick};
 use tickring_ipc::{Producer, RingConfig};
+use tickring_journal::{FsyncPolicy, JournalConfig, JournalWriter};
 
 /// One measured case.
 #[derive(Clone, Debug, Serialize)]
@@ -63,46 +64,159 @@ pub fn run(base: &ClickhouseConfig, quick: bool) -> Result<Report, BenchError> {
     Ok(Report { scenario: "clickhouse".into(), results })
 }
 
+/// The writer keeping up with a producer publishing `n` ticks as fast as it can (`max_rate`), named
+/// `live` beside [`catch_up`].
+///
+/// # Errors
+/// As [`run`].
+pub fn live(base: &ClickhouseConfig, n: usize) -> Result<BenchResult, BenchError> {
+    case(base, "live", n, None)
+}
+
+/// The writer started behind an outage: `n` ticks are already journaled (the ring, 4,096 records, holds
+/// only the last of them) and the producer has stopped; throughput is `n` over the time from the writer's
+/// start to its exit with every tick stored. Compare it with `max_rate`, the writer keeping up live.
+///
+/// # Errors
+/// The writer failed, or ClickHouse does not hold exactly the journaled ticks afterwards.
+pub fn catch_up(
+    base: &ClickhouseConfig,
+    journal_dir: &std::path::Path,
+    n: usize,
+) -> Result<BenchResult, BenchError> {
+    let cfg = bench_config(base);
+    let ring = RingConfig {
+        name: format!("ch-catch-up-{}", std::process::id()),
+        capacity: 4096,
+        ..RingConfig::default()
+    };
+    let journal = JournalConfig {
+        dir: journal_dir.to_owned(),
+        fsync: FsyncPolicy::Never,
+        retention_hours: 0,
+        retention_bytes: 0,
+        ..JournalConfig::default()
+    };
+    let ticks = bench_ticks(n);
+    let mut producer = bench_producer(&ring)?;
+    let mut log =
+        JournalWriter::<Tick, InstrumentEntry>::open(&journal, &ring.name, producer.epoch())
+            .map_err(|e| BenchError::Wrong(format!("opening the journal: {e}")))?;
+    for (index, entry) in producer.entries().iter().enumerate() {
+        log.push_entry(index as u32, entry)
+            .map_err(|e| BenchError::Wrong(format!("journaling the directory: {e}")))?;
+    }
+    let now = Producer::<Tick, InstrumentEntry>::now_ns();
+    for part in ticks.chunks(1_000) {
+        let part: Vec<Tick> = part.iter().map(|t| Tick { ts_publish_ns: now, ..*t }).collect();
+        log.append(producer.head(), &part)
+            .map_err(|e| BenchError::Wrong(format!("journaling ticks: {e}")))?;
+        producer.publish_batch(&part);
+    }
+    log.close().map_err(|e| BenchError::Wrong(format!("sealing the journal: {e}")))?;
+    drop(producer);
+    drop_bench_database(&cfg)?;
+    let mut writer = Writer::new(&ring, &journal, cfg.clone(), &cfg.password)?;
+    let started = Instant::now();
+    let exit = writer.run()?;
+    let elapsed = started.elapsed();
+    remove_ring(&ring);
+    if exit != Exit::ProducerClosed {
+        return Err(BenchError::Wrong(format!("writer stopped early: {exit:?}")));
+    }
+    check_stored(&cfg, n)?;
+    Ok(BenchResult {
+        name: "catch-up".into(),
+        p50_ns: 0,
+        p90_ns: 0,
+        p99_ns: 0,
+        p999_ns: 0,
+        p9999_ns: 0,
+        max_ns: 0,
+        throughput_per_s: n as f64 / elapsed.as_secs_f64(),
+    })
+}
+
+/// The bench's own database and consumer name, so a run never touches the product's rows.
+fn bench_config(base: &ClickhouseConfig) -> ClickhouseConfig {
+    ClickhouseConfig {
+        database: format!("{}_bench", base.database),
+        consumer: "clickhouse-bench".into(),
+        ..base.clone()
+    }
+}
+
+/// `n` fixture trades spread over six hours.
+fn bench_ticks(n: usize) -> Vec<Tick> {
+    fixture_ticks(FixtureSpec { span_ns: 6 * 3_600_000_000_000, ..FixtureSpec::new(n) })
+}
+
+/// A fresh ring whose directory holds the fixture's instruments.
+fn bench_producer(ring: &RingConfig) -> Result<Producer<Tick, InstrumentEntry>, BenchError> {
+    remove_ring(ring);
+    let mut producer = Producer::<Tick, InstrumentEntry>::create(ring)?;
+    for (sym, ex) in INSTRUMENTS {
+        let entry = InstrumentEntry::new(sym, ex)
+            .ok_or_else(|| BenchError::Wrong(format!("symbol {sym}")))?;
+        producer.push_entry(&entry)?;
+    }
+    Ok(producer)
+}
+
+fn remove_ring(ring: &RingConfig) {
+    let _ = std::fs::remove_file(ring.segment_path());
+    let _ = std::fs::remove_file(ring.lock_path());
+}
+
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::Sink(SinkError::Runtime(e)))
+}
+
+fn drop_bench_database(cfg: &ClickhouseConfig) -> Result<(), BenchError> {
+    // A client of its own per runtime: pooled connections belong to the runtime that opened them.
+    let store = Store::new(cfg, &cfg.password);
+    current_thread_runtime()?
+        .block_on(
+            store
+                .server_client()
+                .query(&format!("DROP DATABASE IF EXISTS `{}`", cfg.database))
+                .execute(),
+        )
+        .map_err(|e| BenchError::Wrong(format!("dropping the bench database: {e}")))
+}
+
+/// ClickHouse holds exactly `n` distinct ticks.
+fn check_stored(cfg: &ClickhouseConfig, n: usize) -> Result<(), BenchError> {
+    let store = Store::new(cfg, &cfg.password);
+    let counts = current_thread_runtime()?
+        .block_on(verify::tick_counts(store.client()))
+        .map_err(BenchError::Wrong)?;
+    if counts.final_rows != n as u64 || counts.distinct != n as u64 {
+        return Err(BenchError::Wrong(format!("{counts:?}, published {n}")));
+    }
+    Ok(())
+}
+
 fn case(
     base: &ClickhouseConfig,
     name: &str,
     n: usize,
     rate: Option<u64>,
 ) -> Result<BenchResult, BenchError> {
-    let cfg = ClickhouseConfig {
-        database: format!("{}_bench", base.database),
-        consumer: "clickhouse-bench".into(),
-        ..base.clone()
-    };
+    let cfg = bench_config(base);
     let ring = RingConfig {
         name: format!("ch-bench-{}", std::process::id()),
         capacity: 1 << 21,
         ..RingConfig::default()
     };
-    let _ = std::fs::remove_file(ring.segment_path());
-    let ticks =
-        fixture_ticks(FixtureSpec { span_ns: 6 * 3_600_000_000_000, ..FixtureSpec::new(n) });
-    let mut producer = Producer::<Tick, InstrumentEntry>::create(&ring)?;
-    for (sym, ex) in INSTRUMENTS {
-        let entry = InstrumentEntry::new(sym, ex)
-            .ok_or_else(|| BenchError::Wrong(format!("symbol {sym}")))?;
-        producer.push_entry(&entry)?;
-    }
+    let ticks = bench_ticks(n);
+    let mut producer = bench_producer(&ring)?;
     let epoch = producer.epoch();
     let mut writer = Writer::new(&ring, &Default::default(), cfg.clone(), &cfg.password)?;
-    // A client of its own per runtime: pooled connections belong to the runtime that opened them.
-    let store = Store::new(&cfg, &cfg.password);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(SinkError::Runtime)?;
-    rt.block_on(
-        store
-            .server_client()
-            .query(&format!("DROP DATABASE IF EXISTS `{}`", cfg.database))
-            .execute(),
-    )
-    .map_err(|e| BenchError::Wrong(format!("dropping the bench database: {e}")))?;
+    drop_bench_database(&cfg)?;
     let handle = std::thread::spawn(move || writer.run());
 
     let published: Published = Arc::new(Mutex::new(Vec::new()));
@@ -138,15 +252,11 @@ fn case(
     let elapsed = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let hist = poller.join().map_err(|_| BenchError::Panicked)?;
-    let _ = std::fs::remove_file(ring.segment_path());
-    let _ = std::fs::remove_file(ring.lock_path());
+    remove_ring(&ring);
     if exit != Exit::ProducerClosed {
         return Err(BenchError::Wrong(format!("writer stopped early: {exit:?}")));
     }
-    let counts = rt.block_on(verify::tick_counts(store.client())).map_err(BenchError::Wrong)?;
-    if counts.final_rows != n as u64 || counts.distinct != n as u64 {
-        return Err(BenchError::Wrong(format!("{counts:?}, published {n}")));
-    }
+    check_stored(&cfg, n)?;
     let q = |p: f64| hist.value_at_quantile(p);
     Ok(BenchResult {
         name: name.into(),
