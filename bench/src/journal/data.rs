@@ -5,11 +5,13 @@ use anyhow::{Context, Result};
 use bytemuck::Zeroable;
 use std::path::{Path, PathBuf};
 use tickring_engine::fixed::{Price, Quantity};
-use tickring_engine::{Exchange, Tick};
+use tickring_engine::{Exchange, InstrumentEntry, Tick};
 use tickring_journal::{FsyncPolicy, JournalConfig};
 
 /// Distinct ticks cycled through (4 MiB: more than the caches, so appends copy from memory).
 const POOL: usize = 1 << 16;
+/// Instruments the ticks are spread over.
+const INSTRUMENTS: u32 = 1_000;
 /// 2026-07-15 13:30 UTC (09:30 New York), ns.
 const OPEN_NS: u64 = 1_784_122_200_000_000_000;
 
@@ -30,7 +32,7 @@ impl TickPool {
                 t.price = Price::from_raw(189_000_000_000 + (i % 997) as i64 * 10_000_000);
                 t.size = Quantity::from_raw((100 + i % 500) as i64 * 100_000_000);
                 t.trade_id = 1_000_000 + i;
-                t.instrument_id = (i % 1_000) as u32;
+                t.instrument_id = (i % u64::from(INSTRUMENTS)) as u32;
                 t.trading_day = 20_649;
                 t.exchange = Exchange::Xnas as u16;
                 t.session = 1;
@@ -39,6 +41,13 @@ impl TickPool {
             })
             .collect();
         Self { ticks }
+    }
+
+    /// The directory the ticks' `instrument_id`s index: `B0000.O` .. `B0999.O` on Nasdaq.
+    pub fn directory() -> Vec<InstrumentEntry> {
+        (0..INSTRUMENTS)
+            .filter_map(|i| InstrumentEntry::new(&format!("B{i:04}.O"), Exchange::Xnas))
+            .collect()
     }
 
     /// `len` consecutive ticks starting at tick number `n` of the run (wrapping round the pool).

@@ -46,6 +46,10 @@ impl ReplayJournal {
         let journal = super::data::journal_config(base, dir.path(), FsyncPolicy::Never);
         let mut writer = JournalWriter::<Tick, InstrumentEntry>::open(&journal, RING, EPOCH)
             .context("opening the replay journal")?;
+        // Journaled before the ticks, as the publisher does: the replay resolves every tick's name.
+        for (index, entry) in TickPool::directory().iter().enumerate() {
+            writer.push_entry(index as u32, entry)?;
+        }
         let mut seq = 0u64;
         while seq < records {
             let n = batch.min((records - seq) as usize);
@@ -120,6 +124,11 @@ pub fn stream(
     let elapsed = now_ns() - start;
     std::hint::black_box(sum);
     ensure!(read == j.records, "replayed {read} of {} records", j.records);
+    ensure!(
+        stream.unresolved_ticks() == 0,
+        "{} ticks named no instrument of the journaled directory",
+        stream.unresolved_ticks()
+    );
     let measurement = Measurement {
         name: STREAM.into(),
         latency,
