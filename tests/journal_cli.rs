@@ -78,3 +78,57 @@ fn ls_verify_and_tail_read_what_ingest_journaled_and_verify_names_damage() {
     assert!(text.contains("00000000000000000000.seg") && text.contains("8192"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn status_shows_the_feed_gaps_journaled_with_no_ring_running() {
+    use tickring_engine::{InstrumentEntry, Tick};
+    use tickring_journal::{FeedGap, FsyncPolicy, JournalConfig, JournalWriter};
+    let dir = std::env::temp_dir().join(format!("tickring-jcli-gaps-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let ring = format!("jcli-gaps-{}", std::process::id());
+    let cfg = JournalConfig {
+        dir: dir.join("journal"),
+        fsync: FsyncPolicy::Never,
+        ..JournalConfig::default()
+    };
+    let mut w = JournalWriter::<Tick, InstrumentEntry>::open(&cfg, &ring, 7).expect("journal");
+    let ticks = vec![bytemuck::Zeroable::zeroed(); 10];
+    w.append(0, &ticks).expect("append");
+    let second = 1_000_000_000;
+    let at = 1_773_149_280 * second;
+    w.record_feed_gap(FeedGap { seq: 4, from_ns: at, to_ns: at + 2 * second, connection: 2 })
+        .expect("gap");
+    w.record_feed_gap(FeedGap {
+        seq: 10,
+        from_ns: at + 60 * second,
+        to_ns: at + 65 * second,
+        connection: 3,
+    })
+    .expect("gap");
+    w.close().expect("seal");
+    let tuning = dir.join("tuning.toml");
+    std::fs::write(
+        &tuning,
+        format!(
+            "[ring]\nname = \"{ring}\"\n[journal]\ndir = \"{}\"\n",
+            dir.join("journal").display()
+        ),
+    )
+    .expect("tuning");
+
+    let out = tickring(&tuning, &["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("not running"), "{text}");
+    assert!(text.contains("feed gaps 2  down 7.0 s in all"), "{text}");
+    assert!(text.contains("2026-03-10T13:29:00.000Z .. 2026-03-10T13:29:05.000Z"), "{text}");
+    assert!(text.contains("before seq 10, connection 3"), "{text}");
+
+    let out = tickring(&tuning, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let gaps = &v["journal"]["epochs"][0]["feed_gaps"];
+    assert_eq!(gaps.as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(gaps[0]["seq"], 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -278,6 +278,11 @@ impl<T: Record, E: Record> Consumer<T, E> {
         &self.segment.slots()[self.slot]
     }
 
+    /// Tells `tickring status` whether this consumer now reads the journal (behind the ring) or the ring.
+    pub fn set_reading_journal(&self, journal: bool) {
+        self.slot().reading_journal.store(u32::from(journal), Relaxed);
+    }
+
     /// Next sequence to read.
     pub fn cursor(&self) -> u64 {
         self.cursor

@@ -117,6 +117,9 @@ pub struct ConsumerSlot {
     /// Times that happened.
     pub overruns: AtomicU64,
     pub name: [AtomicU64; MAX_NAME_LEN / 8],
+    /// 1 while the consumer reads records from the journal instead of the ring (behind it, catching up),
+    /// for `tickring status`. In what was padding: older segments read 0, "the ring".
+    pub reading_journal: AtomicU32,
 }
 
 const _: () = {

@@ -44,6 +44,8 @@ pub struct ConsumerStatus {
     pub heartbeat_age_ms: u64,
     pub missed: u64,
     pub overruns: u64,
+    /// Where it reads: "ring", or "journal" while it catches up from behind the ring.
+    pub reading: &'static str,
 }
 
 impl RingStatus {
@@ -83,6 +85,7 @@ impl RingStatus {
                     lag: published.saturating_sub(cursor),
                     heartbeat_age_ms: age(s.heartbeat_ns.load(Relaxed)),
                     missed: s.missed.load(Relaxed),
+                    reading: if s.reading_journal.load(Relaxed) == 1 { "journal" } else { "ring" },
                     overruns: s.overruns.load(Relaxed),
                 })
             })

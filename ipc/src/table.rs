@@ -127,6 +127,7 @@ pub(crate) fn claim_free(
     slot.name_len.store(name.len() as u32, Relaxed);
     slot.missed.store(0, Relaxed);
     slot.overruns.store(0, Relaxed);
+    slot.reading_journal.store(0, Relaxed);
     slot.cursor.store(cursor, Relaxed);
     slot.gating.store(u32::from(policy == ConsumerPolicy::Gating), Relaxed);
     Some(index)

@@ -22,6 +22,8 @@ pub struct EpochInfo {
     pub head: u64,
     pub bytes: u64,
     pub instruments: usize,
+    /// The times a live feed was down in this epoch, in order.
+    pub feed_gaps: Vec<crate::FeedGap>,
 }
 
 /// A ring's journal, summarised.
@@ -78,6 +80,7 @@ pub fn inspect<R: Record, E: Record>(
             head,
             bytes,
             instruments,
+            feed_gaps: crate::FeedGapReader::new(&dir.path, dir.epoch).read_new()?,
         });
     }
     Ok(JournalInfo {

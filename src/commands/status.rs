@@ -25,19 +25,36 @@ fn read(tuning: &Tuning) -> Result<RingStatus> {
 }
 
 pub fn run(tuning: &Tuning, args: StatusArgs) -> Result<()> {
-    let status = read(tuning)?;
+    // The journal outlives the ring: with no producer running, `status` still shows what is stored.
+    let status = read(tuning);
     let journal = journal_summary(tuning);
+    let status = match (status, &journal) {
+        (Ok(s), _) => Some(s),
+        (Err(e), Some(_)) => {
+            if !args.json {
+                println!("ring {}: not running ({e:#})", tuning.ring.name);
+            }
+            None
+        }
+        (Err(e), None) => return Err(e),
+    };
     if args.json {
-        let mut value = serde_json::to_value(&status)?;
+        let mut value = match &status {
+            Some(s) => serde_json::to_value(s)?,
+            None => serde_json::json!({ "name": tuning.ring.name, "running": false }),
+        };
         if let (Some(map), Some(j)) = (value.as_object_mut(), &journal) {
             map.insert("journal".into(), serde_json::to_value(j)?);
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    print_status(&status, None, 0.0);
+    if let Some(s) = &status {
+        print_status(s, None, 0.0);
+    }
     if let Some(j) = &journal {
-        print_journal(j, tuning, status.published, status.epoch);
+        let (published, epoch) = status.as_ref().map_or((0, 0), |s| (s.published, s.epoch));
+        print_journal(j, tuning, published, epoch);
     }
     Ok(())
 }
@@ -61,6 +78,28 @@ fn print_journal(j: &tickring_journal::JournalInfo, tuning: &Tuning, published: 
         tuning.journal.retention_hours,
         tuning.journal.retention_bytes >> 20,
         behind
+    );
+    print_feed_gaps(newest);
+}
+
+/// The live feed's outages in the newest epoch: how many, for how long in all, and the last one.
+fn print_feed_gaps(epoch: &tickring_journal::EpochInfo) {
+    let Some(last) = epoch.feed_gaps.last() else { return };
+    let down_ns: u64 = epoch.feed_gaps.iter().map(|g| g.to_ns.saturating_sub(g.from_ns)).sum();
+    let at = |ns: u64| {
+        chrono::DateTime::from_timestamp_nanos(i64::try_from(ns).unwrap_or(i64::MAX))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    println!(
+        "feed gaps {}  down {:.1} s in all  last {} .. {} ({:.1} s, before seq {}, connection {})",
+        epoch.feed_gaps.len(),
+        down_ns as f64 / 1e9,
+        at(last.from_ns),
+        at(last.to_ns),
+        last.to_ns.saturating_sub(last.from_ns) as f64 / 1e9,
+        last.seq,
+        last.connection
     );
 }
 
@@ -109,18 +148,29 @@ fn print_status(status: &RingStatus, previous: Option<&RingStatus>, secs: f64) {
         status.directory_len
     );
     println!(
-        "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
-        "consumer", "policy", "state", "pid", "alive", "cursor", "lag", "rate", "missed", "hb_ms"
+        "{:<24} {:<10} {:<9} {:<7} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
+        "consumer",
+        "policy",
+        "state",
+        "reads",
+        "pid",
+        "alive",
+        "cursor",
+        "lag",
+        "rate",
+        "missed",
+        "hb_ms"
     );
     for c in &status.consumers {
         let before = same_epoch
             .and_then(|p| p.consumers.iter().find(|x| x.name == c.name))
             .map(|x| x.cursor);
         println!(
-            "{:<24} {:<10} {:<9} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
+            "{:<24} {:<10} {:<9} {:<7} {:>8} {:>6} {:>14} {:>10} {:>10} {:>10} {:>9}",
             c.name,
             if c.gating { "gating" } else { "non-gating" },
             c.state,
+            c.reading,
             c.pid,
             c.alive,
             c.cursor,

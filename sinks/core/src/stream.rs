@@ -490,6 +490,9 @@ impl TickStream {
                 ring.seek(next.seq)?;
             }
         }
+        if let Some(ring) = self.ring.as_ref().filter(|r| r.epoch() == next.epoch) {
+            ring.set_reading_journal(self.from == ReadingFrom::Journal);
+        }
         if let Some(newest) = self.ticks.iter().map(|t| t.ts_event_ns).max() {
             self.clock.observe(newest);
         }

@@ -117,6 +117,12 @@ fn read_epoch(
     (seen_from, next)
 }
 
+/// Where `tickring status` says the test's sink reads.
+fn reads(ring: &RingConfig) -> &'static str {
+    let status = tickring_ipc::RingStatus::read::<Tick, InstrumentEntry>(ring).expect("status");
+    status.consumers.iter().find(|c| c.name == "test-sink").expect("the sink's slot").reading
+}
+
 /// Lets the stream notice it is caught up.
 fn settle(stream: &mut TickStream) {
     for _ in 0..5 {
@@ -131,18 +137,22 @@ fn a_late_sink_catches_up_from_the_journal_then_reads_the_ring() {
     let mut feed = Feed::start(&cfg, AAPL);
     feed.publish(5_000); // far more than the ring holds
     let epoch = feed.epoch();
+    let cfg_ring = cfg.ring.clone();
     let mut stream = TickStream::new(cfg, Start::At(Position { epoch, seq: 0 }));
     assert!(matches!(
         stream.next(Duration::ZERO).expect("first"),
         Event::NewEpoch { epoch: e, previous: None } if e == epoch
     ));
-    let (from, _) = read_epoch(&mut stream, epoch, 0, 5_000);
+    let (from, next) = read_epoch(&mut stream, epoch, 0, 1_000);
     assert_eq!(from.first(), Some(&ReadingFrom::Journal));
+    assert_eq!(reads(&cfg_ring), "journal", "status shows the sink catching up from the journal");
+    read_epoch(&mut stream, epoch, next, 5_000 - next);
     settle(&mut stream);
     assert_eq!(stream.reading_from(), ReadingFrom::Ring, "back on the ring once caught up");
     feed.publish(300);
     let (from, _) = read_epoch(&mut stream, epoch, 5_000, 300);
     assert!(from.iter().all(|f| *f == ReadingFrom::Ring), "{from:?}");
+    assert_eq!(reads(&cfg_ring), "ring");
 }
 
 #[test]
