@@ -16,6 +16,10 @@ pub enum WaitStrategy {
     SpinThenYield { spins: u32 },
     /// Sleep `micros` between checks: cheapest on CPU, adds up to that much latency.
     Sleep { micros: u64 },
+    /// Spin `spins` times, then sleep in the kernel (a futex in the segment) until the producer publishes:
+    /// no CPU while idle, a wake-up of some microseconds after a quiet spell. The producer makes a system
+    /// call only while a consumer sleeps. Consumers only; the default for sinks.
+    Block { spins: u32 },
 }
 
 /// What a consumer may do to the producer.
@@ -62,7 +66,7 @@ impl Default for RingConfig {
             max_consumers: 16,
             directory_capacity: 65_536,
             producer_wait: WaitStrategy::SpinThenYield { spins: 10_000 },
-            consumer_wait: WaitStrategy::SpinThenYield { spins: 10_000 },
+            consumer_wait: WaitStrategy::Block { spins: 10_000 },
             heartbeat_interval_ms: 100,
             heartbeat_timeout_ms: 2_000,
             max_batch: 1_024,
@@ -120,6 +124,12 @@ impl RingConfig {
                 return bad(format!("ring.{key}: sleep needs micros >= 1 (or use busy_spin)"));
             }
         }
+        if let WaitStrategy::Block { .. } = self.producer_wait {
+            // Nobody wakes a producer: consumers commit cursors without a system call.
+            return bad(
+                "ring.producer_wait: block is for consumers; use spin_then_yield or sleep".into()
+            );
+        }
         Ok(())
     }
 
@@ -174,7 +184,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_key() {
         type Mutation = fn(&mut RingConfig);
-        let cases: [(Mutation, &str); 9] = [
+        let cases: [(Mutation, &str); 10] = [
             (|c| c.capacity = 1000, "ring.capacity"),
             (|c| c.directory_capacity = u32::MAX, "ring.directory_capacity"),
             (|c| c.heartbeat_timeout_ms = u64::MAX, "ring.heartbeat_timeout_ms"),
@@ -184,6 +194,7 @@ mod tests {
             (|c| c.max_batch = 0, "ring.max_batch"),
             (|c| c.heartbeat_timeout_ms = 10, "ring.heartbeat_timeout_ms"),
             (|c| c.consumer_wait = WaitStrategy::Sleep { micros: 0 }, "ring.consumer_wait"),
+            (|c| c.producer_wait = WaitStrategy::Block { spins: 10 }, "ring.producer_wait"),
         ];
         for (mutate, key) in cases {
             let mut c = RingConfig::default();
@@ -211,6 +222,8 @@ mod tests {
         let w: W =
             toml::from_str("w = { kind = \"spin_then_yield\", spins = 100 }").expect("parses");
         assert_eq!(w.w, WaitStrategy::SpinThenYield { spins: 100 });
+        let w: W = toml::from_str("w = { kind = \"block\", spins = 5 }").expect("parses");
+        assert_eq!(w.w, WaitStrategy::Block { spins: 5 });
         assert!(toml::from_str::<W>("w = { kind = \"spin\" }").is_err());
     }
 }

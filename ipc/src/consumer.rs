@@ -1,7 +1,7 @@
 //! A consumer: attaches to a ring by name, reads batches (in place when gating), commits its cursor.
 
 use crate::clock::monotonic_ns;
-use crate::config::{ConsumerPolicy, RingConfig};
+use crate::config::{ConsumerPolicy, RingConfig, WaitStrategy};
 use crate::error::RingError;
 use crate::heartbeat::{spawn_heartbeat, stop_heartbeat, Heartbeat};
 use crate::layout::{lifecycle, slot_state, ConsumerSlot};
@@ -12,10 +12,15 @@ use crate::table::{
     activate, claim_free, find_by_name, owner_alive, slot_name, slot_owner, TableLock,
 };
 use crate::wait::Waiter;
+use crate::wake::SharedFutex;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Longest single sleep of a blocking consumer: a change no wake-up announces (an eviction, a producer
+/// that died without closing) is seen within this.
+const MAX_SLEEP: Duration = Duration::from_millis(100);
 
 /// Where a consumer that has never attached under its name starts reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -382,13 +387,30 @@ impl<T: Record, E: Record> Consumer<T, E> {
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Read<'_, T, E>, RingError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut waiter = Waiter::new(self.cfg.consumer_wait);
+        let spins = match self.cfg.consumer_wait {
+            WaitStrategy::Block { spins } => Some(spins),
+            _ => None,
+        };
         let mut checks = 0u32;
         while !self.has_news() {
             checks = checks.wrapping_add(1);
-            if checks.is_multiple_of(64) && deadline.is_some_and(|d| Instant::now() >= d) {
+            let past_spins = spins.is_some_and(|s| checks > s);
+            if (past_spins || checks.is_multiple_of(64))
+                && deadline.is_some_and(|d| Instant::now() >= d)
+            {
                 return Ok(Read::Empty);
             }
-            waiter.step();
+            if past_spins {
+                let left =
+                    deadline.map_or(MAX_SLEEP, |d| d.saturating_duration_since(Instant::now()));
+                self.segment.wake_words().sleep(
+                    &SharedFutex,
+                    || self.has_news(),
+                    left.min(MAX_SLEEP),
+                );
+            } else {
+                waiter.step();
+            }
         }
         self.poll()
     }

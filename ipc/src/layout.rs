@@ -4,6 +4,7 @@
 //! 0          Header       (immutable after creation; `magic` written last)
 //! 256        Cursors      (claim, published: the producer's hot line)
 //! 384        Control      (table_gen, lifecycle, heartbeats, counters)
+//! 512        WakeLine     (the `block` wait strategy's futex word and sleeper count)
 //! 4096       consumer table: max_consumers x ConsumerSlot (128 bytes each)
 //! page       records:     capacity x record_size        <- consumers map this and the directory read-only
 //! ...        directory:   directory_capacity x entry_size
@@ -14,11 +15,12 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// "TICKRING" in ASCII, little-endian.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"TICKRING");
 /// Bump whenever any struct in this file changes shape or meaning.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 pub const PAGE: usize = 4096;
 pub const HEADER_OFFSET: usize = 0;
 pub const CURSORS_OFFSET: usize = 256;
 pub const CONTROL_OFFSET: usize = 384;
+pub const WAKE_OFFSET: usize = 512;
 pub const TABLE_OFFSET: usize = PAGE;
 /// Longest consumer name, in bytes.
 pub const MAX_NAME_LEN: usize = 48;
@@ -85,6 +87,17 @@ pub struct Control {
     pub producer_gated_ns: AtomicU64,
 }
 
+/// The `block` wait strategy's words (see `wake.rs`), on a line of their own: sleepers write `sleepers`,
+/// and the producer reads it on every publish.
+#[repr(C, align(128))]
+#[derive(Debug)]
+pub struct WakeLine {
+    /// Bumped by the producer to wake sleepers; consumers sleep on it with FUTEX_WAIT.
+    pub word: AtomicU32,
+    /// Consumers asleep, or about to be, on `word`.
+    pub sleepers: AtomicU32,
+}
+
 /// States of a consumer slot, in [`ConsumerSlot::state`].
 pub mod slot_state {
     pub const FREE: u32 = 0;
@@ -125,7 +138,8 @@ pub struct ConsumerSlot {
 const _: () = {
     assert!(std::mem::size_of::<Header>() <= CURSORS_OFFSET);
     assert!(CURSORS_OFFSET + std::mem::size_of::<CursorLine>() <= CONTROL_OFFSET);
-    assert!(CONTROL_OFFSET + std::mem::size_of::<Control>() <= TABLE_OFFSET);
+    assert!(CONTROL_OFFSET + std::mem::size_of::<Control>() <= WAKE_OFFSET);
+    assert!(WAKE_OFFSET + std::mem::size_of::<WakeLine>() <= TABLE_OFFSET);
     assert!(std::mem::size_of::<ConsumerSlot>() == 128);
 };
 

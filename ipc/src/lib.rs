@@ -13,6 +13,8 @@
 #[cfg_attr(loom, allow(dead_code))]
 mod protocol;
 mod sync;
+#[cfg_attr(loom, allow(dead_code))]
+mod wake;
 
 #[cfg(loom)]
 pub mod loom_model;

@@ -173,3 +173,113 @@ mod tests {
         });
     }
 }
+
+/// Loom model of the `block` wait strategy's handshake in `wake.rs`: the same functions the ring calls,
+/// with the kernel's futex modelled by a mutex and a condition variable (the value is compared under the
+/// lock, as the kernel compares it under its queue lock). A lost wake-up leaves the consumer asleep with
+/// the producer done, which loom reports as a deadlock.
+#[cfg(test)]
+mod wake_tests {
+    use crate::protocol::Cursors;
+    use crate::wake::{Futex, WakeWords};
+    use loom::sync::atomic::{AtomicU32, AtomicU64};
+    use loom::sync::{Arc, Condvar, Mutex};
+    use loom::thread;
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct ModelFutex {
+        queue: Mutex<()>,
+        woken: Condvar,
+    }
+
+    impl Futex for ModelFutex {
+        fn wait(&self, word: &AtomicU32, expected: u32, _timeout: Duration) {
+            // No timeout in the model: a sleeper only comes back when woken (the real one also wakes
+            // every 100 ms, which would hide a lost wake-up).
+            let guard = self.queue.lock().expect("queue");
+            if word.load(SeqCst) == expected {
+                drop(self.woken.wait(guard).expect("wait"));
+            }
+        }
+
+        fn wake_all(&self, _word: &AtomicU32) {
+            let _guard = self.queue.lock().expect("queue");
+            self.woken.notify_all();
+        }
+    }
+
+    #[derive(Default)]
+    struct Ring {
+        claim: AtomicU64,
+        published: AtomicU64,
+        table_gen: AtomicU64,
+        word: AtomicU32,
+        sleepers: AtomicU32,
+        futex: ModelFutex,
+    }
+
+    impl Ring {
+        fn cursors(&self) -> Cursors<'_> {
+            Cursors { claim: &self.claim, published: &self.published, table_gen: &self.table_gen }
+        }
+
+        fn wake_words(&self) -> WakeWords<'_> {
+            WakeWords { word: &self.word, sleepers: &self.sleepers }
+        }
+
+        /// The producer's publish of records below `head`, then its wake-up.
+        fn publish(&self, head: u64) {
+            self.cursors().begin_write(head);
+            self.cursors().end_write(head);
+            self.wake_words().wake(&self.futex);
+        }
+
+        /// A blocking consumer's wait for records below `want`, as `Consumer::wait` past its spins.
+        fn wait_for(&self, want: u64) {
+            while self.cursors().available() < want {
+                self.wake_words().sleep(
+                    &self.futex,
+                    || self.cursors().available() >= want,
+                    Duration::MAX,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn loom_a_blocking_consumer_is_never_left_asleep_after_a_publish() {
+        loom::model(|| {
+            let ring = Arc::new(Ring::default());
+            let producer = {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || ring.publish(1))
+            };
+            ring.wait_for(1);
+            producer.join().expect("producer");
+        });
+    }
+
+    #[test]
+    fn loom_two_sleepers_both_wake() {
+        // Three threads: bounded preemptions keep the search to seconds (every lost wake-up above needs
+        // one preemption in the wrong place).
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(2);
+        model.check(|| {
+            let ring = Arc::new(Ring::default());
+            let other = {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || ring.wait_for(1))
+            };
+            let producer = {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || ring.publish(1))
+            };
+            ring.wait_for(1);
+            other.join().expect("other consumer");
+            producer.join().expect("producer");
+        });
+    }
+}

@@ -11,6 +11,7 @@ use crate::record::Record;
 use crate::segment::Segment;
 use crate::table::{is_gating_active, owner_alive, slot_name, slot_owner};
 use crate::wait::Waiter;
+use crate::wake::SharedFutex;
 use std::fs::{File, OpenOptions};
 use std::marker::PhantomData;
 use std::os::unix::fs::OpenOptionsExt;
@@ -89,6 +90,7 @@ impl<T: Record, E: Record> Producer<T, E> {
         if let Some(prev) = &previous {
             // Release pairs with consumers' Acquire: they drain the old segment, then re-attach by name.
             prev.control().lifecycle.store(lifecycle::SUPERSEDED, Release);
+            prev.wake_words().wake(&SharedFutex);
             tracing::info!(ring = %cfg.name, old_epoch = prev.header().epoch, epoch, "took over ring");
         }
         let segment = Arc::new(segment);
@@ -176,6 +178,7 @@ impl<T: Record, E: Record> Producer<T, E> {
         self.segment.write_records(start, &records[..first]);
         self.segment.write_records(0, &records[first..]);
         self.segment.cursors().end_write(new_head);
+        self.segment.wake_words().wake(&SharedFutex);
         self.head = new_head;
         Ok(())
     }
@@ -293,6 +296,7 @@ impl<T: Record, E: Record> Drop for Producer<T, E> {
             Release,
             Relaxed,
         );
+        self.segment.wake_words().wake(&SharedFutex);
     }
 }
 

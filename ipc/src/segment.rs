@@ -3,13 +3,14 @@
 use crate::config::RingConfig;
 use crate::error::RingError;
 use crate::layout::{
-    ConsumerSlot, Control, CursorLine, Geometry, Header, CONTROL_OFFSET, CURSORS_OFFSET,
-    LAYOUT_VERSION, MAGIC, PAGE, TABLE_OFFSET,
+    ConsumerSlot, Control, CursorLine, Geometry, Header, WakeLine, CONTROL_OFFSET, CURSORS_OFFSET,
+    LAYOUT_VERSION, MAGIC, PAGE, TABLE_OFFSET, WAKE_OFFSET,
 };
 use crate::liveness::Identity;
 use crate::protocol::Cursors;
 use crate::record::Record;
 use crate::segment_file;
+use crate::wake::WakeWords;
 use memmap2::{Mmap, MmapOptions, MmapRaw};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
@@ -155,6 +156,12 @@ impl Segment {
     pub fn control(&self) -> &Control {
         // SAFETY: CONTROL_OFFSET is 128-aligned and inside the first page; Control is all atomics.
         unsafe { &*self.control.as_ptr().add(CONTROL_OFFSET).cast::<Control>() }
+    }
+
+    pub fn wake_words(&self) -> WakeWords<'_> {
+        // SAFETY: WAKE_OFFSET is 128-aligned and inside the first page; WakeLine is all atomics.
+        let line = unsafe { &*self.control.as_ptr().add(WAKE_OFFSET).cast::<WakeLine>() };
+        WakeWords { word: &line.word, sleepers: &line.sleepers }
     }
 
     pub fn cursors(&self) -> Cursors<'_> {

@@ -28,7 +28,9 @@ impl Waiter {
     pub fn step(&mut self) {
         match self.strategy {
             WaitStrategy::BusySpin => std::hint::spin_loop(),
-            WaitStrategy::SpinThenYield { spins } => {
+            // A blocking consumer sleeps on the ring's futex in `Consumer::wait`; anywhere else (a bounded
+            // wait with nothing to sleep on) it behaves as spin-then-yield.
+            WaitStrategy::SpinThenYield { spins } | WaitStrategy::Block { spins } => {
                 self.spins = self.spins.saturating_add(1);
                 if self.spins <= spins {
                     std::hint::spin_loop();
