@@ -12,7 +12,17 @@ fn bench_ring_writes_json_and_hgrm_for_every_peer() {
     }
     let dir = std::env::temp_dir().join(format!("tickring-bench-cli-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_tickring"))
-        .args(["bench", "ring", "--quick", "--messages", "2000", "--warmup", "100"])
+        .args([
+            "bench",
+            "ring",
+            "--quick",
+            "--rounds",
+            "2",
+            "--messages",
+            "2000",
+            "--warmup",
+            "100",
+        ])
         // A small capacity: a publisher that started before its subscriber connected would lose messages.
         .args(["--throughput-messages", "20000", "--capacity", "64", "--batch", "16", "--out-dir"])
         .arg(&dir)
@@ -38,10 +48,21 @@ fn bench_ring_writes_json_and_hgrm_for_every_peer() {
         assert!(hgrm.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
     }
     for r in results {
-        assert_eq!(r["samples"], 2000, "{r}");
+        // Two interleaved rounds: the percentiles merge both, throughput is the median of the two.
+        assert_eq!(r["samples"], 4000, "{r}");
         assert_eq!(r["throughput_messages"], 20000, "{r}");
+        assert_eq!(r["rounds"]["per_s"].as_array().map(Vec::len), Some(2), "{r}");
         assert!(r["p50_ns"].as_u64().is_some_and(|v| v > 0), "{r}");
+        if r["name"] != "disruptor-inproc" {
+            let per_round =
+                r["p99_ratio_rounds"]["per_round"].as_array().expect("ratios per round");
+            assert_eq!(per_round.len(), 2, "{r}");
+        }
     }
+    assert!(
+        stdout.contains("tickring-shm p99 / disruptor-inproc p99 per round: median"),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

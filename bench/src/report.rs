@@ -62,6 +62,54 @@ pub struct BenchResult {
     /// This row's throughput over the baseline row's, where the scenario compares throughputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput_vs_baseline: Option<f64>,
+    /// Scenarios in interleaved rounds: this row's p99 over the baseline's p99 of the same round, per round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ratio_rounds: Option<RoundRatios>,
+}
+
+/// A ratio to the baseline taken in each round (both measured back to back), and how it spread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRatios {
+    pub per_round: Vec<f64>,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Share of the rounds in which the ratio was at most 1 (this row as good as the baseline or better).
+    pub share_at_most_one: f64,
+}
+
+impl RoundRatios {
+    /// The statistics of `per_round` (`None` when empty).
+    pub fn of(per_round: Vec<f64>) -> Option<Self> {
+        let stats = Rounds::of(per_round.clone())?;
+        let at_most_one = per_round.iter().filter(|r| **r <= 1.0).count();
+        Some(Self {
+            share_at_most_one: at_most_one as f64 / per_round.len() as f64,
+            per_round,
+            median: stats.median_per_s,
+            min: stats.min_per_s,
+            max: stats.max_per_s,
+        })
+    }
+}
+
+/// One row measured in rounds: percentiles from every round's histogram together, throughput the median
+/// of the rounds' (with their spread in `rounds`). `None` without rounds.
+pub fn merge_rounds(rounds: &[Measurement]) -> Option<(BenchResult, Measurement)> {
+    let first = rounds.first()?;
+    let mut latency = LatencyHistogram::new();
+    let mut total = Throughput { messages: 0, elapsed_ns: 0 };
+    for m in rounds {
+        let _ = latency.add(&m.latency);
+        total.messages += m.throughput.messages;
+        total.elapsed_ns += m.throughput.elapsed_ns;
+    }
+    let merged = Measurement { name: first.name.clone(), latency, throughput: total };
+    let mut r = BenchResult::from_measurement(&merged);
+    r.rounds = Rounds::of(rounds.iter().map(|m| m.throughput.per_second()).collect());
+    r.throughput_per_s = r.rounds.as_ref().map_or(0.0, |s| s.median_per_s);
+    r.throughput_messages = first.throughput.messages;
+    Some((r, merged))
 }
 
 /// The rounds behind one row of a scenario that runs its peers in turn (A B A B ..).
@@ -112,6 +160,7 @@ impl BenchResult {
             p99_vs_baseline: None,
             rounds: None,
             throughput_vs_baseline: None,
+            p99_ratio_rounds: None,
         }
     }
 }
@@ -188,6 +237,18 @@ impl Report {
             );
         }
         let _ = writeln!(s, "latencies in ns; p99/base = p99 over the p99 of `{baseline}`");
+        for r in &self.results {
+            let Some(q) = r.p99_ratio_rounds.as_ref().filter(|_| r.name != baseline) else {
+                continue;
+            };
+            let rounds = q.per_round.len();
+            let at_most = (q.share_at_most_one * rounds as f64).round() as usize;
+            let _ = writeln!(
+                s,
+                "{} p99 / {baseline} p99 per round: median {:.2}x (min {:.2}x, max {:.2}x); <= 1 in {at_most} of {rounds} rounds",
+                r.name, q.median, q.min, q.max
+            );
+        }
         s
     }
 }
@@ -310,6 +371,7 @@ mod tests {
             p99_vs_baseline: None,
             rounds: None,
             throughput_vs_baseline: None,
+            p99_ratio_rounds: None,
         }
     }
 
@@ -379,6 +441,14 @@ mod tests {
         assert_eq!((r.p50_ns, r.max_ns, r.samples), (200, 400, 4));
         assert_eq!(r.throughput_per_s, 2_000_000.0);
         assert_eq!(Throughput { messages: 5, elapsed_ns: 0 }.per_second(), 0.0);
+    }
+
+    #[test]
+    fn round_ratios_count_the_rounds_at_or_below_one() {
+        let q = RoundRatios::of(vec![0.5, 1.0, 2.0, 0.9, 3.0]).expect("ratios");
+        assert_eq!((q.median, q.min, q.max), (1.0, 0.5, 3.0));
+        assert!((q.share_at_most_one - 0.6).abs() < 1e-9, "{q:?}");
+        assert!(RoundRatios::of(Vec::new()).is_none());
     }
 
     #[test]

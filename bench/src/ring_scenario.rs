@@ -2,7 +2,7 @@
 //! another; the report has one row per peer, ratios against the in-process disruptor.
 
 use crate::peers::{self, Peer};
-use crate::report::{BenchResult, Measurement, Report};
+use crate::report::{merge_rounds, ratio, Measurement, Report, RoundRatios};
 use anyhow::{bail, Context, Result};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,9 @@ pub struct RingBenchConfig {
     pub timeout: Duration,
     /// How cross-process peers start their other process; `None` makes them fail with a clear error.
     pub child: Option<ChildLauncher>,
+    /// Every peer runs once per round, interleaved (A B C A B C ..), so a noisy neighbour hits all
+    /// peers alike; rows are merged over the rounds and the p99 ratio is taken per round.
+    pub rounds: usize,
 }
 
 impl RingBenchConfig {
@@ -73,6 +76,7 @@ impl RingBenchConfig {
             capacity: 4096,
             timeout: Duration::from_secs(120),
             child: None,
+            rounds: 7,
         }
     }
 
@@ -83,6 +87,7 @@ impl RingBenchConfig {
             latency_messages: 100_000,
             throughput_messages: 2_000_000,
             timeout: Duration::from_secs(20),
+            rounds: 5,
             ..Self::full()
         }
     }
@@ -98,6 +103,9 @@ impl RingBenchConfig {
                 "producer and consumer cores are both {}: both sides busy-spin, give them two cores",
                 self.producer_core
             );
+        }
+        if self.rounds == 0 {
+            bail!("rounds must be at least 1");
         }
         if self.latency_messages == 0 || self.throughput_messages == 0 {
             bail!("message counts must be at least 1");
@@ -138,29 +146,61 @@ pub struct RingRun {
     pub failures: Vec<(String, anyhow::Error)>,
 }
 
-/// Runs every peer in order, one at a time. A failing peer is recorded and the others still run.
+/// Runs every peer once per round, interleaved, `cfg.rounds` rounds. A peer that fails is recorded and
+/// left out of later rounds; the others still run.
 ///
 /// # Errors
 /// An invalid configuration.
 pub fn run_ring(cfg: &RingBenchConfig, peers: &[Box<dyn Peer>], baseline: &str) -> Result<RingRun> {
     cfg.validate()?;
-    let mut measurements = Vec::new();
-    let mut failures = Vec::new();
-    for peer in peers {
-        tracing::info!(peer = peer.name(), "measuring");
-        match peer.measure(cfg) {
-            Ok(mut m) => {
-                m.name = peer.name().to_owned();
-                measurements.push(m);
+    let mut rounds: Vec<Vec<Option<Measurement>>> = vec![Vec::new(); peers.len()];
+    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
+    for round in 0..cfg.rounds {
+        for (peer, done) in peers.iter().zip(&mut rounds) {
+            if failures.iter().any(|(name, _)| name == peer.name()) {
+                continue;
             }
-            Err(e) => {
-                tracing::error!(peer = peer.name(), "failed: {e:#}");
-                failures.push((peer.name().to_owned(), e));
+            tracing::info!(peer = peer.name(), round, "measuring");
+            match peer.measure(cfg) {
+                Ok(mut m) => {
+                    m.name = peer.name().to_owned();
+                    done.push(Some(m));
+                }
+                Err(e) => {
+                    tracing::error!(peer = peer.name(), round, "failed: {e:#}");
+                    failures.push((peer.name().to_owned(), e));
+                    done.push(None);
+                }
             }
         }
     }
-    let rows = measurements.iter().map(BenchResult::from_measurement).collect();
+    let base_rounds = peers.iter().position(|p| p.name() == baseline).map(|i| &rounds[i]);
+    let mut rows = Vec::new();
+    let mut measurements = Vec::new();
+    for (peer, done) in peers.iter().zip(&rounds) {
+        if failures.iter().any(|(name, _)| name == peer.name()) {
+            continue;
+        }
+        let ok: Vec<Measurement> = done.iter().flatten().cloned().collect();
+        let Some((mut row, merged)) = merge_rounds(&ok) else { continue };
+        row.p99_ratio_rounds = base_rounds.and_then(|base| round_ratios(done, base));
+        rows.push(row);
+        measurements.push(merged);
+    }
     Ok(RingRun { report: Report::new(SCENARIO, rows, baseline), measurements, failures })
+}
+
+/// p99 over the baseline's p99, round by round (rounds where both measured).
+fn round_ratios(peer: &[Option<Measurement>], base: &[Option<Measurement>]) -> Option<RoundRatios> {
+    let per_round = peer
+        .iter()
+        .zip(base)
+        .filter_map(|(p, b)| {
+            let (p, b) = (p.as_ref()?, b.as_ref()?);
+            ratio(p.latency.percentile(99.0), b.latency.percentile(99.0))
+        })
+        .collect();
+    RoundRatios::of(per_round)
 }
 
 /// Enters the child side of the peer named `peer` (the hidden `tickring bench __child` command).
@@ -257,7 +297,11 @@ mod tests {
             throughput: Throughput { messages: 1, elapsed_ns: 1 },
         };
         let run = RingRun {
-            report: Report::new(SCENARIO, vec![BenchResult::from_measurement(&m)], "x"),
+            report: Report::new(
+                SCENARIO,
+                vec![crate::report::BenchResult::from_measurement(&m)],
+                "x",
+            ),
             measurements: vec![m],
             failures: Vec::new(),
         };

@@ -20,6 +20,7 @@ fn tiny() -> RingBenchConfig {
         capacity: 64,
         timeout: Duration::from_secs(30),
         child: None,
+        rounds: 1,
     }
 }
 

@@ -93,6 +93,9 @@ struct RingArgs {
     /// Give up on a peer's phase after this many seconds [default: 120, quick 20].
     #[arg(long, value_name = "S")]
     timeout_s: Option<u64>,
+    /// Rounds; every peer runs once per round, interleaved [default: 7, quick 5].
+    #[arg(long, value_name = "N")]
+    rounds: Option<usize>,
     /// Row whose p99 the others are compared with.
     #[arg(long, value_name = "NAME", default_value = BASELINE_PEER)]
     baseline: String,
@@ -136,6 +139,7 @@ impl RingArgs {
             producer_core: 0,
             consumer_core: 1,
             timeout_s: None,
+            rounds: None,
             baseline: BASELINE_PEER.to_owned(),
             peers: Vec::new(),
         }
@@ -157,6 +161,7 @@ fn ring(args: RingArgs) -> Result<Report> {
         capacity: args.capacity.unwrap_or(preset.capacity),
         timeout: args.timeout_s.map_or(preset.timeout, Duration::from_secs),
         child: Some(ChildLauncher { program, args: vec!["bench".into(), "__child".into()] }),
+        rounds: args.rounds.unwrap_or(preset.rounds),
     };
     cfg.validate()?;
 

@@ -212,5 +212,6 @@ fn throughput_row(name: &str, r: &ch_bench::BenchResult, n: usize) -> BenchResul
         p99_vs_baseline: None,
         rounds: None,
         throughput_vs_baseline: None,
+        p99_ratio_rounds: None,
     }
 }

@@ -13,8 +13,7 @@ pub mod data;
 pub mod jetstream;
 pub mod replay;
 
-use crate::histogram::LatencyHistogram;
-use crate::report::{BenchResult, Measurement, Report, Rounds, Throughput};
+use crate::report::{merge_rounds, BenchResult, Measurement, Report};
 use crate::ring_scenario::RingRun;
 use anyhow::{ensure, Context, Result};
 use data::{journal_config, settle, Cold, ScratchDir, TickPool};
@@ -133,20 +132,7 @@ struct Row {
 
 impl Row {
     fn result(&self) -> Option<(BenchResult, Measurement)> {
-        let first = self.rounds.first()?;
-        let mut latency = LatencyHistogram::new();
-        let mut total = Throughput { messages: 0, elapsed_ns: 0 };
-        for m in &self.rounds {
-            let _ = latency.add(&m.latency);
-            total.messages += m.throughput.messages;
-            total.elapsed_ns += m.throughput.elapsed_ns;
-        }
-        let merged = Measurement { name: first.name.clone(), latency, throughput: total };
-        let mut r = BenchResult::from_measurement(&merged);
-        r.rounds = Rounds::of(self.rounds.iter().map(|m| m.throughput.per_second()).collect());
-        r.throughput_per_s = r.rounds.as_ref().map_or(0.0, |s| s.median_per_s);
-        r.throughput_messages = first.throughput.messages;
-        Some((r, merged))
+        merge_rounds(&self.rounds)
     }
 }
 
