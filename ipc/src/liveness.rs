@@ -72,6 +72,16 @@ struct Stat {
     start: u64,
     /// Zombie or dead: exited, only not yet reaped.
     dead: bool,
+    /// User plus system time, clock ticks.
+    cpu_ticks: u64,
+}
+
+/// Clock ticks per second of `/proc/PID/stat` times (`USER_HZ`, 100 on every Linux ABI).
+const USER_HZ: u64 = 100;
+
+/// CPU time `pid` has used so far (user + system, every thread), ns; `None` when no such process runs.
+pub fn cpu_time_ns(pid: u32) -> Option<u64> {
+    read_stat(pid).map(|s| s.cpu_ticks * (1_000_000_000 / USER_HZ))
 }
 
 /// Start time of `pid` if a process runs under it here (not a zombie).
@@ -90,11 +100,14 @@ fn read_stat(pid: u32) -> Option<Stat> {
 /// from the last ')'.
 fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_ascii_whitespace();
-    let state = fields.next()?;
-    // Field 3 is `state`; field 22 `starttime` is 19 further on.
-    let start = fields.nth(18)?.parse().ok()?;
-    Some(Stat { start, dead: matches!(state, "Z" | "X" | "x") })
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    // Index 0 is field 3 (`state`): `utime` (14) and `stime` (15) are at 11 and 12, `starttime` (22) at 19.
+    let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some(Stat {
+        start: number(19)?,
+        dead: matches!(*fields.first()?, "Z" | "X" | "x"),
+        cpu_ticks: number(11)? + number(12)?,
+    })
 }
 
 fn own_pid_ns() -> u64 {
@@ -139,8 +152,20 @@ mod tests {
 
     #[test]
     fn stat_with_odd_comm_parses() {
-        let line = "42 (a b) c) Z 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 123456 0 0";
+        let line = "42 (a b) c) Z 1 42 42 0 -1 4194560 0 0 0 0 70 5 0 0 20 0 1 0 123456 0 0";
         let s = parse_stat(line).expect("parses");
-        assert_eq!((s.start, s.dead), (123456, true));
+        assert_eq!((s.start, s.dead, s.cpu_ticks), (123456, true, 75));
+    }
+
+    #[test]
+    fn this_process_uses_cpu() {
+        let spent = cpu_time_ns(std::process::id()).expect("this process runs");
+        let t0 = std::time::Instant::now();
+        let mut x = 0u64;
+        while t0.elapsed() < std::time::Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(cpu_time_ns(std::process::id()).expect("runs") >= spent);
+        assert_eq!(cpu_time_ns(0), None);
     }
 }

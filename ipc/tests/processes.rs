@@ -348,12 +348,7 @@ fn producer_killed_with_sigkill_is_replaced_and_consumers_follow_the_new_epoch()
 
 /// CPU time of this whole process (every thread), ns.
 fn process_cpu_ns() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
-    // Fields after the command (which may hold spaces) : utime is the 12th, stime the 13th.
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<u64> = rest.split(' ').skip(11).take(2).map(|v| v.parse().expect("ticks")).collect();
-    // USER_HZ is 100 on Linux.
-    (f[0] + f[1]) * 10_000_000
+    tickring_ipc::liveness::cpu_time_ns(std::process::id()).expect("this process runs")
 }
 
 #[test]
