@@ -1,14 +1,18 @@
-//! `tickring ingest` end to end: a recorded file -> the real binary -> the ring -> a consumer here, compared
+//! `tickring ingest` end to end: a recorded file -> the real binary -> the journal -> a TickStream here, compared
 //! with hand-checked golden ticks (exchange, session and trading day in exchange time); bad input goes to the
 //! quarantine file, counted, and never stops the feed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tickring_engine::{InstrumentEntry, Tick};
-use tickring_ipc::{Consumer, ConsumerOptions, ConsumerPolicy, Read, RingConfig, StartAt};
+use std::time::Duration;
+use tickring_engine::Tick;
+use tickring_ipc::RingConfig;
+use tickring_journal::JournalConfig;
+use tickring_sink_core::{Event, Start, StreamConfig, TickStream};
 
 struct Run {
     ring: RingConfig,
+    journal: JournalConfig,
     dir: PathBuf,
     summary: serde_json::Value,
 }
@@ -31,7 +35,8 @@ fn ingest(fixture: &str, tag: &str) -> Run {
     std::fs::write(
         &tuning,
         format!(
-            "[ring]\nname = \"{ring_name}\"\ncapacity = 4096\nmax_batch = 1024\n[ingest]\nquarantine = \"{}\"\npublisher_core = 0\nmetrics = \"\"\n",
+            "[ring]\nname = \"{ring_name}\"\ncapacity = 4096\nmax_batch = 1024\n[journal]\ndir = \"{}\"\n[ingest]\nquarantine = \"{}\"\npublisher_core = 0\nmetrics = \"\"\n",
+            dir.join("journal").display(),
             quarantine.display()
         ),
     )
@@ -47,29 +52,35 @@ fn ingest(fixture: &str, tag: &str) -> Run {
         stderr.lines().rev().find_map(|l| serde_json::from_str(l).ok()).expect("summary line");
     let ring =
         RingConfig { name: ring_name, capacity: 4096, max_batch: 1024, ..RingConfig::default() };
-    Run { ring, dir, summary }
+    let journal = JournalConfig { dir: dir.join("journal"), ..JournalConfig::default() };
+    Run { ring, journal, dir, summary }
 }
 
-/// Every tick in the ring, as golden-file lines.
-fn read_ticks(ring: &RingConfig) -> Vec<String> {
-    let opts = ConsumerOptions {
-        name: "check".into(),
-        policy: ConsumerPolicy::Gating,
-        start: StartAt::Oldest,
+/// Every tick ingest journaled (a cleanly stopped ring is gone; the journal keeps it), as golden-file
+/// lines, read the way every sink reads.
+fn read_ticks(run: &Run) -> Vec<String> {
+    let cfg = StreamConfig {
+        ring: run.ring.clone(),
+        journal: run.journal.clone(),
+        consumer: "check".into(),
+        max_batch: 1024,
     };
-    let mut c = Consumer::<Tick, InstrumentEntry>::attach(ring, opts).expect("attach");
+    let mut stream = TickStream::new(cfg, Start::Oldest);
     let mut ticks: Vec<Tick> = Vec::new();
-    loop {
-        match c.poll().expect("poll") {
-            Read::Batch(b) => {
-                ticks.extend_from_slice(b.records());
-                b.commit().expect("intact");
+    let mut idle = 0;
+    let names = loop {
+        match stream.next(Duration::from_millis(20)).expect("next") {
+            Event::Ticks { ticks: batch, .. } => {
+                ticks.extend_from_slice(batch);
+                idle = 0;
             }
-            Read::Closed => break,
+            Event::Closed => break stream.instruments().clone(),
+            Event::Idle if idle > 25 => break stream.instruments().clone(),
+            Event::Idle => idle += 1,
+            Event::NewEpoch { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
-    }
-    let names = c.entries().to_vec();
+    };
     ticks
         .into_iter()
         .map(|t| {
@@ -78,7 +89,7 @@ fn read_ticks(ring: &RingConfig) -> Vec<String> {
                     + chrono::Days::new(u64::from(t.trading_day))
             });
             serde_json::json!({
-                "symbol": names[t.instrument_id as usize].symbol(),
+                "symbol": names.name(t.instrument_id).0,
                 "ts": chrono::DateTime::from_timestamp_nanos(t.ts_event_ns as i64).to_rfc3339(),
                 "price": t.price.to_string(),
                 "size": t.size.to_string(),
@@ -106,20 +117,20 @@ fn check_golden(name: &str, lines: &[String]) {
 #[test]
 fn us_regular_hours_dump_becomes_regular_session_ticks() {
     let run = ingest("engine/tests/fixtures/lseg/us_equities_regular.dump.jsonl", "regular");
-    check_golden("us_equities_regular.ticks.jsonl", &read_ticks(&run.ring));
+    check_golden("us_equities_regular.ticks.jsonl", &read_ticks(&run));
     assert_eq!(run.summary["ingest"]["published"], 7);
 }
 
 #[test]
 fn extended_hours_trades_are_tagged_pre_and_post_by_new_york_time() {
     let run = ingest("engine/tests/fixtures/lseg/us_extended_hours.dump.jsonl", "extended");
-    check_golden("us_extended_hours.ticks.jsonl", &read_ticks(&run.ring));
+    check_golden("us_extended_hours.ticks.jsonl", &read_ticks(&run));
 }
 
 #[test]
 fn futures_after_the_chicago_reopen_belong_to_the_next_trading_day() {
     let run = ingest("engine/tests/fixtures/lseg/futures_esz6_reopen.dump.jsonl", "futures");
-    check_golden("futures_esz6_reopen.ticks.jsonl", &read_ticks(&run.ring));
+    check_golden("futures_esz6_reopen.ticks.jsonl", &read_ticks(&run));
 }
 
 #[test]

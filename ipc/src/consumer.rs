@@ -1,5 +1,6 @@
 //! A consumer: attaches to a ring by name, reads batches (in place when gating), commits its cursor.
 
+use crate::cleanup::remove_if_finished;
 use crate::clock::monotonic_ns;
 use crate::config::{ConsumerPolicy, RingConfig, WaitStrategy};
 use crate::error::RingError;
@@ -483,5 +484,8 @@ impl<T: Record, E: Record> Drop for Consumer<T, E> {
     fn drop(&mut self) {
         stop_heartbeat(&mut self.heartbeat);
         self.release_slot();
+        if self.segment.control().lifecycle.load(Acquire) == lifecycle::CLOSED {
+            remove_if_finished::<T, E>(&self.cfg, self.segment.header().epoch);
+        }
     }
 }

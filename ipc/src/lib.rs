@@ -20,6 +20,8 @@ mod wake;
 pub mod loom_model;
 
 #[cfg(not(loom))]
+mod cleanup;
+#[cfg(not(loom))]
 pub mod clock;
 #[cfg(not(loom))]
 pub mod config;

@@ -1,5 +1,6 @@
 //! The single producer: owns the ring's name, writes records, waits for gating consumers, evicts dead ones.
 
+use crate::cleanup::{is_at_path, remove_files, someone_behind};
 use crate::clock::{monotonic_ns, realtime_ns};
 use crate::config::RingConfig;
 use crate::error::RingError;
@@ -63,7 +64,9 @@ impl<T: Record, E: Record> Producer<T, E> {
             .mode(0o600)
             .open(&lock_path)
             .map_err(RingError::io("open", &lock_path))?;
-        if lock.try_lock().is_err() {
+        // A lock taken on a file a closing producer just removed guards nothing: someone else may
+        // create the path afresh. Held and still at the path, it is the ring's lock.
+        if lock.try_lock().is_err() || !is_at_path(&lock, &lock_path) {
             let pid =
                 Segment::open::<T, E>(&cfg.segment_path(), false).map(|s| s.header().producer_pid);
             return Err(RingError::ProducerRunning {
@@ -297,6 +300,12 @@ impl<T: Record, E: Record> Drop for Producer<T, E> {
             Relaxed,
         );
         self.segment.wake_words().wake(&SharedFutex);
+        // A clean exit leaves nothing behind unless a live consumer still reads (the last of those
+        // removes the files, see `cleanup.rs`). The path is ours while the lock is held, and the lock file
+        // goes before the lock is let go; a producer that opened the old lock file notices (see `create`).
+        if !someone_behind(&self.segment, &self.cfg) {
+            remove_files(&self.cfg);
+        }
     }
 }
 

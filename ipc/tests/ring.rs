@@ -156,6 +156,31 @@ fn closed_producer_is_reported_after_the_last_record() {
 }
 
 #[test]
+fn a_clean_exit_leaves_no_files_once_every_live_reader_is_done() {
+    let cfg = config(64);
+    let files = |cfg: &RingConfig| (cfg.segment_path().exists(), cfg.lock_path().exists());
+    // Nobody reading: the producer removes both files itself.
+    let mut p = Producer::<Rec>::create(&cfg).expect("create");
+    publish_range(&mut p, 0..5);
+    drop(p);
+    assert_eq!(files(&cfg), (false, false));
+
+    // A reader still behind keeps the ring until it has drained it; the last reader out removes it.
+    let mut p = Producer::<Rec>::create(&cfg).expect("create again");
+    let mut c = Consumer::<Rec>::attach(&cfg, opts("sink", NonGating)).expect("attach");
+    publish_range(&mut p, 0..5);
+    drop(p);
+    assert_eq!(files(&cfg), (true, true), "kept while a live reader is behind");
+    assert_eq!(drain(&mut c), (0..5).collect::<Vec<_>>());
+    assert!(matches!(c.poll().expect("poll"), Read::Closed));
+    drop(c);
+    assert_eq!(files(&cfg), (false, false));
+    // And the name starts afresh.
+    drop(Producer::<Rec>::create(&cfg).expect("create a third time"));
+    cleanup(&cfg);
+}
+
+#[test]
 fn directory_entries_reach_consumers() {
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
