@@ -364,6 +364,11 @@ impl TickStream {
             },
             Read::Empty => Ok(Event::Idle),
             Read::Closed => {
+                // The producer stopped cleanly and its ring goes away with it: let go of it (the last
+                // reader out removes the files), so the next producer's ring is attached afresh; until
+                // then the journal is where this epoch ends and the next one begins.
+                self.ring = None;
+                self.from = ReadingFrom::Journal;
                 if self.closed_reported {
                     std::thread::sleep(wait.min(ATTACH_EVERY));
                     return Ok(Event::Idle);

@@ -266,3 +266,45 @@ fn ticks_naming_no_directory_entry_are_kept_under_a_placeholder_and_counted() {
     assert_eq!(stream.unresolved_ticks(), 100, "every damaged tick counted");
     assert_eq!(stream.instruments().len(), 2, "one placeholder for the index, not one per tick");
 }
+
+#[test]
+fn after_a_clean_stop_the_next_producers_ring_is_followed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config(dir.path(), "restart", 1024);
+    let mut feed = Feed::start(&cfg, AAPL);
+    let first = feed.epoch();
+    feed.publish(200);
+    let mut stream = TickStream::new(cfg.clone(), Start::At(Position { epoch: first, seq: 0 }));
+    assert!(matches!(stream.next(Duration::ZERO).expect("first"), Event::NewEpoch { .. }));
+    read_epoch(&mut stream, first, 0, 200);
+    settle(&mut stream);
+    drop(feed); // a clean stop: the ring is closed, then removed once nobody is behind
+    let mut closed = false;
+    for _ in 0..50 {
+        match stream.next(Duration::from_millis(10)).expect("next") {
+            Event::Closed => closed = true,
+            Event::Idle => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(closed, "the stop is reported");
+    assert!(!cfg.ring.segment_path().exists(), "nothing left in the ring folder");
+    // A new producer creates the ring afresh (nothing to take over) under a new epoch.
+    let mut feed = Feed::start(&cfg, &[("7203.T", Exchange::Xtks), ("AAPL.O", Exchange::Xnas)]);
+    let second = feed.epoch();
+    feed.publish(300);
+    let mut moved = false;
+    for _ in 0..200 {
+        match stream.next(Duration::from_millis(10)).expect("next") {
+            Event::NewEpoch { epoch, previous } => {
+                assert_eq!((epoch, previous), (second, Some(first)));
+                moved = true;
+                break;
+            }
+            Event::Idle | Event::Closed => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(moved, "moved to the new producer's epoch");
+    read_epoch(&mut stream, second, 0, 300);
+}
