@@ -51,6 +51,14 @@ fn bench_e2e_with_tiny_counts_writes_its_report_histograms_and_plot() {
     for r in &results[..3] {
         assert_eq!(r["samples"], 1000, "{r}");
     }
+    // CPU per tick of every process the run started, and of the bench itself.
+    let cpu = json["cpu"].as_array().expect("cpu per process");
+    let processes: Vec<&str> = cpu.iter().filter_map(|p| p["process"].as_str()).collect();
+    for p in ["probe", "clickhouse writer", "websocket pusher", "bench (feed + clients + poller)"] {
+        assert!(processes.contains(&p), "{p} missing from {processes:?}");
+    }
+    assert!(cpu.iter().all(|p| p["cpu_ns_per_tick"].as_f64().is_some()), "{cpu:?}");
+    assert!(stdout.contains("cpu ns / tick"), "{stdout}");
 
     for part in [
         "feed-to-ring",

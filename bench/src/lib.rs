@@ -15,6 +15,7 @@
 
 pub mod affinity;
 pub mod clock;
+pub mod cpu;
 pub mod e2e;
 pub mod histogram;
 pub mod ingest;

@@ -175,6 +175,9 @@ pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
 pub struct Report {
     pub scenario: String,
     pub results: Vec<BenchResult>,
+    /// Scenarios that run processes: each one's CPU per tick over the measured window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu: Vec<crate::cpu::ProcessCpu>,
 }
 
 impl Report {
@@ -184,7 +187,7 @@ impl Report {
         for r in &mut results {
             r.p99_vs_baseline = base_p99.and_then(|b| ratio(r.p99_ns, b));
         }
-        Self { scenario: scenario.into(), results }
+        Self { scenario: scenario.into(), results, cpu: Vec::new() }
     }
 
     /// Fills in every row's throughput over the throughput of the row named `baseline` (when it exists

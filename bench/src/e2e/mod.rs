@@ -5,13 +5,15 @@
 //! it: a measuring probe (`feed->ring`, `ring-hop`), the ClickHouse writer (`tickring sink clickhouse`,
 //! against a local server started for the run) and the websocket pusher (`tickring sink websocket`) with
 //! N real websocket clients here (`tick->websocket-client`, `end-to-end`). A poller times
-//! `tick->clickhouse-visible`. The first ticks are warm-up, identified by ring sequence everywhere.
+//! `tick->clickhouse-visible`. The first ticks are warm-up, identified by ring sequence everywhere. Each
+//! process's CPU per tick over the publishing phase is reported beside the latency rows.
 
 pub mod clickhouse;
 pub mod clients;
 pub mod feed;
 pub mod probe;
 
+use crate::cpu::CpuMeter;
 use crate::histogram::LatencyHistogram;
 use crate::report::{BenchResult, Measurement, Report, Throughput};
 use crate::ring_scenario::{write_outputs, RingRun};
@@ -157,6 +159,10 @@ impl E2eRun {
         for n in &self.notes {
             let _ = writeln!(s, "{n}");
         }
+        if !self.run.report.cpu.is_empty() {
+            let _ = writeln!(s, "\nCPU over the publishing phase:");
+            s.push_str(&crate::cpu::cpu_table(&self.run.report.cpu));
+        }
         s
     }
 
@@ -207,6 +213,11 @@ impl Children {
             .with_context(|| format!("starting {name}"))?;
         self.0.push((name, child, log));
         Ok(())
+    }
+
+    /// (name, pid) of every child.
+    fn pids(&self) -> Vec<(&'static str, u32)> {
+        self.0.iter().map(|(n, c, _)| (*n, c.id())).collect()
     }
 
     fn get(&mut self, name: &str) -> Option<&mut Child> {
@@ -473,6 +484,17 @@ fn run_in(cfg: &E2eConfig, work: &Path) -> Result<E2eRun> {
         linger,
     );
 
+    // CPU per tick of every process, over the publishing phase (warm-up included).
+    let mut processes = children.pids();
+    processes.push(("bench (feed + clients + poller)", pid));
+    let server_pid = std::fs::read_to_string(work.join("clickhouse").join("server.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok());
+    if let Some(server) = server_pid {
+        processes.push(("clickhouse server", server));
+    }
+    let cpu = CpuMeter::start(&processes);
+
     // The producer, on a thread of its own (pinned like the ingest's publisher).
     let (rate, warmup, ticks, core) = (cfg.rate, cfg.warmup_ticks, cfg.ticks, cfg.producer_core);
     let shared = Arc::clone(&published);
@@ -496,6 +518,7 @@ fn run_in(cfg: &E2eConfig, work: &Path) -> Result<E2eRun> {
     })?;
     let (measured, total, rejected) =
         producer.join().map_err(|_| anyhow!("the e2e producer thread panicked"))?;
+    let cpu = cpu.per_tick(warmup + ticks);
     if rejected > 0 {
         bail!("the publisher rejected {rejected} synthetic trades");
     }
@@ -587,12 +610,10 @@ fn run_in(cfg: &E2eConfig, work: &Path) -> Result<E2eRun> {
             probe.seen, probe.missed, cfg.flush_interval_ms, visible.failed_polls, client.received
         ),
     ];
+    let mut report = Report::new(SCENARIO, results, "");
+    report.cpu = cpu;
     Ok(E2eRun {
-        run: RingRun {
-            report: Report::new(SCENARIO, results, ""),
-            measurements,
-            failures: Vec::new(),
-        },
+        run: RingRun { report, measurements, failures: Vec::new() },
         targets: cfg.targets(),
         notes,
     })
