@@ -64,6 +64,16 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// Ticks the journal of `ring` under `home/journal` holds, over every epoch: what was published (a cleanly
+/// stopped ring is gone, the journal is not).
+fn journaled(home: &Path, ring: &str) -> u64 {
+    let journal =
+        tickring_journal::JournalConfig { dir: home.join("journal"), ..Default::default() };
+    let info =
+        tickring_journal::info::inspect::<Tick, InstrumentEntry>(&journal, ring).expect("journal");
+    info.epochs.iter().map(|e| e.head - e.first_seq).sum()
+}
+
 struct Cleanup {
     up: Option<Child>,
     home: PathBuf,
@@ -97,6 +107,8 @@ fn up_runs_everything_survives_a_killed_sink_and_stops_without_losing_a_tick() {
         format!(
             r#"[ring]
 name = "{}"
+[journal]
+dir = "{journal}"
 [ingest]
 quarantine = "{q}"
 metrics = ""
@@ -116,6 +128,7 @@ restart_backoff_min_ms = 200
 "#,
             ring.name,
             q = home.join("quarantine.jsonl").display(),
+            journal = home.join("journal").display(),
             web = root().join("sinks/websocket/web").display(),
         ),
     )
@@ -157,17 +170,25 @@ restart_backoff_min_ms = 200
         query("SELECT count() FROM tickring_up_test.ticks").parse::<u64>().unwrap_or(0) > 0
     });
 
-    // The writer's Prometheus endpoint counts what it stored.
-    let mut m = std::net::TcpStream::connect(METRICS).expect("writer metrics endpoint");
-    write!(m, "GET /metrics HTTP/1.0\r\n\r\n").expect("send");
-    let mut text = String::new();
-    m.read_to_string(&mut text).expect("read");
-    let written: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("tickring_clickhouse_ticks_written_total "))
-        .and_then(|v| v.parse().ok())
-        .expect("ticks_written metric");
-    assert!(written > 0, "{text}");
+    // The writer's Prometheus endpoint counts what it stored (its stats are refreshed once the writer
+    // has taken the insert's acknowledgement, a moment after the rows are visible).
+    let scrape = || {
+        let mut m = std::net::TcpStream::connect(METRICS).expect("writer metrics endpoint");
+        write!(m, "GET /metrics HTTP/1.0\r\n\r\n").expect("send");
+        let mut text = String::new();
+        m.read_to_string(&mut text).expect("read");
+        text
+    };
+    let written = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("tickring_clickhouse_ticks_written_total "))
+            .and_then(|v| v.parse().ok())
+            .expect("ticks_written metric")
+    };
+    wait_until("the writer's metrics count stored ticks", Duration::from_secs(10), || {
+        written(&scrape()) > 0
+    });
+    let text = scrape();
     assert!(text.contains("tickring_consumer_lag_records{"), "ring lag per consumer: {text}");
 
     // A SIGKILLed writer is restarted by up and catches up from its cursor.
@@ -188,7 +209,9 @@ restart_backoff_min_ms = 200
     let mut log = String::new();
     up.stderr.take().expect("stderr").read_to_string(&mut log).expect("log");
     assert!(up.wait().expect("wait").success(), "{log}");
-    let published = status().expect("ring").published;
+    assert!(!ring.segment_path().exists(), "a clean stop leaves no ring behind\n{log}");
+    assert!(!ring.lock_path().exists(), "nor its lock\n{log}");
+    let published = journaled(&home, &ring.name);
     assert!(published > 0);
     let stored: u64 =
         query("SELECT count() FROM tickring_up_test.ticks FINAL").parse().expect("count");
@@ -529,7 +552,8 @@ fn ctrl_c_at_the_terminal_reaches_up_alone_and_a_server_it_did_not_start_keeps_r
     let mut up = guard.up.take().expect("up");
     let log = stderr_of(&mut up);
     assert!(up.wait().expect("wait").success(), "{log}");
-    let published = RingStatus::read::<Tick, InstrumentEntry>(&ring).expect("ring").published;
+    assert!(!ring.segment_path().exists(), "a clean stop leaves no ring behind\n{log}");
+    let published = journaled(&home, &ring.name);
     let stored = count("SELECT count() FROM tickring_ctl.ticks FINAL");
     let distinct = count("SELECT uniqExact(epoch, seq) FROM tickring_ctl.ticks");
     assert_eq!((stored, distinct), (Some(published), Some(published)), "{log}");
