@@ -341,6 +341,15 @@ impl<R: Record, E: Record> JournalReader<R, E> {
                 break;
             }
         }
+        // A live writer fills a block by appends and starts the next only once it is full: the block
+        // that failed may simply have been in flight and is whole by now. Judged again after a valid
+        // block was seen beyond it, a failure is final.
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut page);
+        if seg.read_blocks(block, bytes)? == PAGE
+            && matches!(seg.judge(block, bytes), BlockState::Valid { .. })
+        {
+            return Ok(Step::Again);
+        }
         self.segments = self.epoch.segments()?;
         let resume = resume.or_else(|| self.segments.get(index + 1).map(|(first, _)| *first));
         match resume {
