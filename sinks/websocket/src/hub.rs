@@ -141,6 +141,19 @@ impl HubState {
             .collect()
     }
 
+    /// Symbols of exact channels in `channels` that no tick seen so far carries, each once.
+    pub fn unknown_symbols(&self, channels: &[Channel]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for ch in channels {
+            if let SymbolPattern::Exact(s) = &ch.symbol {
+                if self.market.ids(s).is_empty() && !out.iter().any(|o| **o == **s) {
+                    out.push(s.to_string());
+                }
+            }
+        }
+        out
+    }
+
     pub fn unsubscribe(&mut self, client_id: u64, channels: &[Channel]) {
         for ch in channels {
             self.registry.remove(ch, client_id);

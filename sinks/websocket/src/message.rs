@@ -154,13 +154,29 @@ pub fn hello(limits: &Value) -> String {
 
 /// The reply to subscribe / unsubscribe / list: what the client holds now.
 pub fn ack(op: &str, id: Option<&Value>, changed: &[String], holding: &[String]) -> String {
-    encode(&serde_json::json!({
+    ack_naming_unknown(op, id, changed, holding, &[])
+}
+
+/// An ack that also names the symbols of its exact channels this pusher has never seen (a misspelt
+/// symbol, or one that has not traded yet): the subscription holds and starts delivering if it appears.
+pub fn ack_naming_unknown(
+    op: &str,
+    id: Option<&Value>,
+    changed: &[String],
+    holding: &[String],
+    unknown: &[String],
+) -> String {
+    let mut v = serde_json::json!({
         "type": "ack",
         "op": op,
         "id": id,
         "channels": changed,
         "subscriptions": holding,
-    }))
+    });
+    if let (Some(map), false) = (v.as_object_mut(), unknown.is_empty()) {
+        map.insert("unknown_symbols".into(), serde_json::json!(unknown));
+    }
+    encode(&v)
 }
 
 /// The state of one channel at subscribe time: `data` holds events of that channel, oldest first.

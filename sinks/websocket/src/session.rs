@@ -247,8 +247,22 @@ impl Reader {
                 }
                 self.subs.extend(new.iter().cloned());
                 let changed: Vec<String> = new.iter().map(Channel::to_string).collect();
-                self.reply(message::ack("subscribe", id, &changed, &self.names()));
-                let rows = self.ctx.hub.lock().subscribe(&self.client, &new);
+                let (rows, unknown) = {
+                    let mut hub = self.ctx.hub.lock();
+                    let unknown = hub.unknown_symbols(&new);
+                    (hub.subscribe(&self.client, &new), unknown)
+                };
+                if !unknown.is_empty() {
+                    Stats::add(&stats.subscriptions_unknown_symbol, unknown.len() as u64);
+                }
+                let names = self.names();
+                self.reply(message::ack_naming_unknown(
+                    "subscribe",
+                    id,
+                    &changed,
+                    &names,
+                    &unknown,
+                ));
                 self.snapshots.charge(rows.iter().map(Vec::len).sum(), Instant::now());
                 let mut ok = true;
                 for (ch, rows) in new.iter().zip(&rows) {

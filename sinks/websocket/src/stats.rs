@@ -60,6 +60,7 @@ counters! {
     errors_subscription_limit: "Subscribes refused: over max_subscriptions.",
     errors_rate_limited: "Inbound messages refused: over max_messages_per_sec.",
     errors_snapshot_limit: "Subscribes refused: over snapshot_events_per_sec.",
+    subscriptions_unknown_symbol: "Channels subscribed to a symbol no tick has carried yet (named in the ack's unknown_symbols).",
     errors_binary: "Binary frames received (not supported).",
     closed_frame_too_large: "Connections closed for a frame over max_frame_bytes.",
     closed_rate_limit: "Connections closed for flooding past the rate limit.",
@@ -95,6 +96,6 @@ mod prometheus_tests {
         assert!(text.contains("# TYPE tickring_websocket_connections_open gauge"));
         assert!(text
             .contains("# TYPE tickring_websocket_ticks_in counter\ntickring_websocket_ticks_in 7"));
-        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 31);
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 32);
     }
 }

@@ -264,3 +264,35 @@ fn http_serves_the_page_and_stats_only() {
     assert!(t0.elapsed() < 3 * SEC);
     assert_eq!(server.stats().bad_handshakes, 1);
 }
+
+#[test]
+fn a_subscription_to_a_symbol_never_seen_is_held_and_named_in_the_ack() {
+    let mut ring = Ring::new(4096);
+    let aapl = ring.add("AAPL.N", Exchange::Xnys);
+    let server = start(config(), &ring, None);
+    rt().block_on(async {
+        let mut ws = connect(&server).await;
+        ws.expect(5 * SEC, is_type("hello")).await;
+        ring.publish(&[tick(aapl, now_ns(), "189.25", "100")]);
+        // Once the pusher has seen AAPL.N trade, only the misspelt symbol is unknown.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let ack = loop {
+            ws.send(json!({"op":"subscribe","channels":["trade.AAPL.N","trade.NOPE","price.NOPE"],"id":1}))
+                .await;
+            let ack = ws.expect(5 * SEC, is_type("ack")).await;
+            if ack["unknown_symbols"] == json!(["NOPE"]) || std::time::Instant::now() > deadline {
+                break ack;
+            }
+            ws.send(json!({"op":"unsubscribe","channels":["trade.AAPL.N","trade.NOPE","price.NOPE"]}))
+                .await;
+            ws.expect(5 * SEC, is_type("ack")).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(ack["unknown_symbols"], json!(["NOPE"]), "{ack}");
+        assert_eq!(ack["subscriptions"], json!(["trade.AAPL.N", "trade.NOPE", "price.NOPE"]));
+        // A wildcard names no symbol: nothing unknown.
+        ws.send(json!({"op":"subscribe","channels":["price.*"],"id":2})).await;
+        let ack = ws.expect(5 * SEC, is_type("ack")).await;
+        assert!(ack.get("unknown_symbols").is_none(), "{ack}");
+    });
+}
