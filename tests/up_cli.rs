@@ -219,6 +219,11 @@ restart_backoff_min_ms = 200
         query("SELECT uniqExact(epoch, seq) FROM tickring_up_test.ticks").parse().expect("count");
     assert_eq!((stored, distinct), (published, published), "{log}");
     assert!(log.contains("stopped") && log.contains("sink-clickhouse"), "{log}");
+    // One banner, after the sinks answered, naming the addresses in use; no second URL line.
+    assert_eq!(log.matches("tickring is up").count(), 1, "{log}");
+    assert!(log.contains(&format!("ws://{WS}/ws")), "{log}");
+    assert!(log.contains(&format!("curl 'http://127.0.0.1:{HTTP_PORT}/'")), "{log}");
+    assert!(!log.contains("websocket: ws://"), "the pusher printed its own URL line: {log}");
 }
 
 /// Runs `up` with `tuning` until `ready` holds, then Ctrl-C; returns its log.

@@ -45,6 +45,8 @@ impl Supervised {
             .arg(tuning)
             .args(&self.args)
             .stdin(Stdio::null())
+            // `up` prints the addresses once, in its banner; children log to stderr.
+            .stdout(Stdio::null())
             .process_group(0)
             .env(crate::commands::supervisor::SUPERVISOR_ENV, std::process::id().to_string())
             .spawn()

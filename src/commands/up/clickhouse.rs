@@ -13,6 +13,11 @@ pub(super) struct Server {
     script: PathBuf,
 }
 
+/// The native-protocol port of the server `scripts/clickhouse.sh` starts (its CLICKHOUSE_TCP_PORT).
+pub(super) fn native_port() -> u16 {
+    std::env::var("CLICKHOUSE_TCP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(19000)
+}
+
 /// Starts the server unless one already answers; `None` when there is nothing of ours to stop later.
 pub(super) fn start(cfg: &UpConfig) -> Result<Option<Server>> {
     if !cfg.start_clickhouse {

@@ -36,7 +36,8 @@ pub fn run(tuning_path: &Path, _args: UpArgs) -> Result<()> {
     check_port_free(&tuning.websocket.listen, "websocket.listen")?;
     let exe = std::env::current_exe().context("finding the tickring executable")?;
     let server = clickhouse::start(&cfg)?;
-    let result = supervise(&exe, tuning_path, &tuning, &cfg, &stop);
+    let native_port = server.as_ref().map(|_| clickhouse::native_port());
+    let result = supervise(&exe, tuning_path, &tuning, &cfg, &stop, native_port);
     if let Some(server) = server {
         server.stop();
     }
@@ -49,6 +50,7 @@ fn supervise(
     tuning: &Tuning,
     cfg: &UpConfig,
     stop: &AtomicBool,
+    native_port: Option<u16>,
 ) -> Result<()> {
     let mut ingest = Supervised::new("ingest", &["ingest", "--quiet", "--hold"]);
     let mut writer = Supervised::new("sink-clickhouse", &["sink", "clickhouse"]);
@@ -57,7 +59,8 @@ fn supervise(
     wait_for_ring(tuning, &mut ingest)?;
     writer.start(exe, tuning_path)?;
     pusher.start(exe, tuning_path)?;
-    print_banner(tuning);
+    wait_for_sinks(tuning, stop);
+    print_banner(tuning, native_port);
     let mut gave_up = None;
     while !stop.load(Ordering::Relaxed) && gave_up.is_none() {
         for p in [&mut ingest, &mut writer, &mut pusher] {
@@ -102,16 +105,39 @@ fn wait_for_ring(tuning: &Tuning, ingest: &mut Supervised) -> Result<()> {
     bail!("ingest did not create ring {} within 30 s", tuning.ring.segment_path().display())
 }
 
+/// Until both sinks are attached to the ring and the pusher answers on its port (at most 30 s): the
+/// banner then names addresses that work.
+fn wait_for_sinks(tuning: &Tuning, stop: &AtomicBool) {
+    let names = [tuning.clickhouse.consumer.as_str(), tuning.websocket.consumer_name.as_str()];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        let attached = RingStatus::read::<Tick, InstrumentEntry>(&tuning.ring).is_ok_and(|s| {
+            names.iter().all(|n| s.consumers.iter().any(|c| c.name == *n && c.state == "active"))
+        });
+        if attached && std::net::TcpStream::connect(&tuning.websocket.listen).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn check_port_free(addr: &str, key: &str) -> Result<()> {
     std::net::TcpListener::bind(addr).map(drop).with_context(|| {
         format!("{addr} is already taken: stop what listens there or change {key} in tuning.toml")
     })
 }
 
-fn print_banner(tuning: &Tuning) {
+/// Printed once, when everything answers, with the addresses in use.
+fn print_banner(tuning: &Tuning, native_port: Option<u16>) {
     let ws = &tuning.websocket.listen;
+    let http = tuning.clickhouse.url.trim_end_matches('/');
+    let query = "SELECT symbol, price, ts FROM tickring.latest_price FINAL ORDER BY symbol";
+    let example = match native_port {
+        Some(port) => format!("clickhouse-client --port {port} --query '{query}'"),
+        None => format!("curl '{http}/' --data-binary '{query}'"),
+    };
+    let native = native_port.map_or(String::new(), |p| format!(", native port {p}"));
     eprintln!(
-        "\ntickring is up\n  chart page      http://{ws}/\n  websocket       ws://{ws}/ws\n  ring status     tickring status\n  ClickHouse      HTTP {} (native port 19000 for clickhouse-client)\n  example query   clickhouse-client --port 19000 --query 'SELECT symbol, price, ts FROM tickring.latest_price FINAL ORDER BY symbol'\n  Ctrl-C stops everything in order\n",
-        tuning.clickhouse.url
+        "\ntickring is up\n  chart page      http://{ws}/\n  websocket       ws://{ws}/ws\n  ring status     tickring status\n  ClickHouse      {http}{native}\n  example query   {example}\n  Ctrl-C stops everything in order\n"
     );
 }
