@@ -74,6 +74,43 @@ fn journaled(home: &Path, ring: &str) -> u64 {
     info.epochs.iter().map(|e| e.head - e.first_seq).sum()
 }
 
+/// Every SQL query README.md and docs/*.md show: fenced `sql` blocks and `--query '...'` examples.
+fn documented_queries() -> Vec<(String, String)> {
+    let mut files = vec![root().join("README.md")];
+    let docs = std::fs::read_dir(root().join("docs")).expect("docs");
+    files.extend(
+        docs.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "md")),
+    );
+    let mut out = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("doc");
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            match (&mut block, line.trim_start()) {
+                (None, l) if l.starts_with("```sql") => block = Some(String::new()),
+                (Some(b), l) if l.starts_with("```") => {
+                    out.push((name.clone(), std::mem::take(b)));
+                    block = None;
+                }
+                (Some(b), _) => {
+                    b.push_str(line);
+                    b.push('\n');
+                }
+                (None, _) => {
+                    for part in line.split("--query '").skip(1) {
+                        if let Some(sql) = part.split('\'').next() {
+                            out.push((name.clone(), sql.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(out.len() >= 5, "the docs show queries: {out:?}");
+    out
+}
+
 struct Cleanup {
     up: Option<Child>,
     home: PathBuf,
@@ -169,6 +206,16 @@ restart_backoff_min_ms = 200
     wait_until("ticks in ClickHouse", Duration::from_secs(30), || {
         query("SELECT count() FROM tickring_up_test.ticks").parse::<u64>().unwrap_or(0) > 0
     });
+
+    // Every query the docs show runs on the real server against what the run stored.
+    for (file, sql) in documented_queries() {
+        let sql = sql.replace("tickring.", "tickring_up_test.");
+        let answer = query_response(HTTP_PORT, &sql)
+            .unwrap_or_else(|e| panic!("the query in {file} fails: {e}\n{sql}"));
+        if sql.contains("latest_price") || sql.contains("count()") && !sql.contains("WHERE") {
+            assert!(!answer.trim().is_empty(), "the query in {file} found nothing:\n{sql}");
+        }
+    }
 
     // The writer's Prometheus endpoint counts what it stored (its stats are refreshed once the writer
     // has taken the insert's acknowledgement, a moment after the rows are visible).
