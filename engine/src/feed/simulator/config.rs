@@ -1,6 +1,6 @@
 //! `[ingest.simulator]` of `tuning.toml`: which symbols, how fast, on which clock.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 /// Whose time the simulated trades carry.
@@ -29,6 +29,10 @@ pub struct SimulatorConfig {
     pub clock: ClockMode,
     /// First UTC day of the simulated clock.
     pub start: NaiveDate,
+    /// UTC time of day on `start` where the simulated clock begins. The default, 13:29, is a minute
+    /// before New York's open on a summer day, with London and the CME trading: a first run shows US and
+    /// European trades at once (Asia follows when the clock reaches its morning).
+    pub start_time_utc: NaiveTime,
     /// Days the simulated clock runs before the feed ends.
     pub days: u32,
     /// Mean time between two trades of one symbol in regular hours (simulated ms; pre/post are sparser).
@@ -49,6 +53,7 @@ impl Default for SimulatorConfig {
             rate_per_s: 1000,
             clock: ClockMode::Simulated,
             start: NaiveDate::from_ymd_opt(2026, 7, 13).unwrap_or_default(),
+            start_time_utc: NaiveTime::from_hms_opt(13, 29, 0).unwrap_or_default(),
             days: 5,
             mean_gap_ms: 500,
             burst_probability: 0.2,

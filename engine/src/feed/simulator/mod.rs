@@ -156,7 +156,11 @@ impl Simulator {
         let identity = position::identity(&[
             &names,
             &config.seed.to_le_bytes(),
-            format!("{:?} {} {}", config.clock, config.start, config.days).as_bytes(),
+            format!(
+                "{:?} {} {} {}",
+                config.clock, config.start, config.start_time_utc, config.days
+            )
+            .as_bytes(),
         ]);
         let mut sim = Self {
             identity,
@@ -173,10 +177,8 @@ impl Simulator {
             counters: Counters::default(),
         };
         if config.clock == ClockMode::Simulated {
-            let start = config
-                .start
-                .and_hms_opt(0, 0, 0)
-                .map_or(0, |t| t.and_utc().timestamp() * 1_000_000_000);
+            let start =
+                config.start.and_time(config.start_time_utc).and_utc().timestamp() * 1_000_000_000;
             let end_ns = start.saturating_add(i64::from(config.days) * 86_400 * 1_000_000_000);
             let mut queue = BinaryHeap::new();
             for i in 0..sim.instruments.len() {

@@ -8,6 +8,7 @@ fn config(seed: u64) -> SimulatorConfig {
         days: 3,
         mean_gap_ms: 60_000,
         start: NaiveDate::from_ymd_opt(2026, 7, 13).unwrap(),
+        start_time_utc: chrono::NaiveTime::MIN,
         ..SimulatorConfig::default()
     }
 }
@@ -148,4 +149,27 @@ fn a_resumed_simulator_continues_with_the_next_trade() {
     // Another seed is another day: its position does not fit.
     let mut other = Simulator::new(&config(6), &cal).unwrap();
     assert!(matches!(other.resume(&position), Err(ResumeError::Mismatch(_))));
+}
+
+#[test]
+fn the_default_day_shows_new_york_and_london_in_its_first_simulated_minutes() {
+    // A newcomer's first run: AAPL.O (the docs' example) and a London symbol trade at once.
+    let cal = Calendars::builtin().unwrap();
+    let cfg = SimulatorConfig { rate_per_s: 0, ..SimulatorConfig::default() };
+    let mut sim = Simulator::new(&cfg, &cal).unwrap();
+    let mut first = Vec::new();
+    while first.len() < 2_000 {
+        let mut take = |item| {
+            if let FeedItem::Trade(t) = item {
+                first.push(t);
+            }
+        };
+        assert_ne!(sim.next_batch(256, &mut take).unwrap(), Poll::End);
+    }
+    let exchanges: std::collections::BTreeSet<Exchange> =
+        first.iter().filter_map(|t| exchange_from_ric(&t.symbol)).collect();
+    assert!(first.iter().any(|t| &*t.symbol == "AAPL.O"), "AAPL.O trades at once");
+    assert!(exchanges.contains(&Exchange::Xlon), "{exchanges:?}");
+    let span_s = (first[first.len() - 1].ts_event_ns - first[0].ts_event_ns) / 1_000_000_000;
+    assert!(span_s < 600, "2000 trades cover {span_s} simulated s");
 }
