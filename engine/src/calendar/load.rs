@@ -237,8 +237,8 @@ fn check_windows(windows: &[WindowSpec]) -> Result<(), String> {
         return Err(format!("{} windows, at most {MAX_WINDOWS} allowed", windows.len()));
     }
     for (i, w) in windows.iter().enumerate() {
-        if w.session == Session::Closed {
-            return Err("a window cannot be \"closed\": leave a gap instead".into());
+        if matches!(w.session, Session::Closed | Session::Unknown) {
+            return Err(format!("a window cannot be \"{}\": leave a gap instead", w.session));
         }
         if w.start >= w.end {
             return Err(format!(

@@ -2,7 +2,7 @@
 //!
 //! The files in `engine/calendars/` are embedded ([`Calendars::builtin`]); a user-maintained copy of the
 //! directory can replace them without a rebuild ([`Calendars::load_dir`]). Each file covers a range of
-//! trading days; instants outside it classify as closed with [`Coverage::Outside`].
+//! trading days; instants outside it classify as [`crate::Session::Unknown`] with [`Coverage::Outside`].
 
 mod classify;
 mod clock;

@@ -181,17 +181,30 @@ fn every_exchange_has_a_builtin_calendar() {
 }
 
 #[test]
-fn outside_coverage_is_closed_and_flagged() {
+fn outside_coverage_is_unknown_with_the_local_date() {
     let cals = builtin();
     for &exchange in Exchange::ALL {
-        for at in ["2023-06-01T14:00:00Z", "2028-06-01T14:00:00Z", "1970-01-01T00:00:00Z"] {
-            let got = cals.classify(exchange, ns(at)).unwrap_or_else(|| panic!("{exchange}"));
-            assert_eq!(got, Classified::OUTSIDE, "{exchange} {at}");
+        let cal = cals.get(exchange).unwrap_or_else(|| panic!("{exchange}"));
+        let (first, last) = cal.days();
+        let before = (first - chrono::Duration::days(200)).and_hms_opt(12, 0, 0);
+        let after = (last + chrono::Duration::days(200)).and_hms_opt(12, 0, 0);
+        for local in [before, after].into_iter().flatten() {
+            let ts = super::local_to_utc_ns(cal.timezone(), local);
+            let want = Classified {
+                session: Session::Unknown,
+                trading_day: Some(local.date()),
+                coverage: Coverage::Outside,
+            };
+            assert_eq!(cals.classify(exchange, ts), Some(want), "{exchange} {local}");
             let mut clock = cals.clock(exchange).unwrap_or_else(|| panic!("{exchange}"));
-            assert_eq!(clock.classify(ns(at)), Classified::OUTSIDE, "{exchange} {at}");
+            assert_eq!(clock.classify(ts), want, "{exchange} {local}");
+            // The cached span is one local date: the next day's instant gets the next date.
+            let next = clock.classify(ts + 86_400_000_000_000);
+            assert_eq!(next.trading_day, Some(local.date() + chrono::Duration::days(1)));
         }
         for ts in [i64::MIN, i64::MAX] {
-            assert_eq!(cals.classify(exchange, ts), Some(Classified::OUTSIDE));
+            let got = cals.classify(exchange, ts).unwrap_or_else(|| panic!("{exchange}"));
+            assert_eq!((got.session, got.coverage), (Session::Unknown, Coverage::Outside));
         }
     }
 }

@@ -105,7 +105,8 @@ impl Classifier {
                 }
                 (c.session, c.tick_trading_day())
             }
-            None => (crate::Session::Closed, Tick::NO_TRADING_DAY),
+            // No calendar at all: the session cannot be told, and there is no zone to date the tick by.
+            None => (crate::Session::Unknown, Tick::NO_TRADING_DAY),
         };
         Ok(Tick {
             ts_event_ns: trade.ts_event_ns,
