@@ -1,6 +1,7 @@
 //! Reads one calendar file: TOML syntax, then the rules, each failure located by line and column.
 
 use super::error::{invalid_at, CalendarError};
+use super::expand::expand;
 use super::model::{CalendarFile, WindowSpec};
 use super::rules::{Calendar, Template};
 use super::schedule::MAX_WINDOWS;
@@ -142,6 +143,40 @@ pub(crate) fn parse_calendar(
         check_windows(spec.windows.get_ref()).map_err(|r| err(spec.windows.span(), r))?;
         specials.insert(day, (spec.name.clone(), spec.windows.get_ref().clone()));
         special_spans.insert(day, spec.windows.span());
+    }
+
+    // Rules fill in around the dated entries: a listed [[special]] replaces a rule's special day, a listed
+    // [[holiday]] replaces a rule's special day, and a listed day on a rule's holiday is a contradiction.
+    let ruled = expand(&parsed.rule, first_day, last_day).map_err(|(span, r)| err(span, r))?;
+    for (day, (name, span)) in ruled.holidays {
+        if let Some(kind) = seen.get(&day) {
+            let listed = parsed
+                .holiday
+                .iter()
+                .map(|h| h.get_ref().date.clone())
+                .chain(parsed.special.iter().map(|s| s.get_ref().date.clone()))
+                .find(|d| d.get_ref().0 == day)
+                .map_or(span, |d| d.span());
+            return Err(err(
+                listed,
+                format!("{day} is listed as a {kind} but rule {name:?} already makes it a holiday"),
+            ));
+        }
+        holidays.insert(day, name);
+    }
+    for (day, (name, windows, span)) in ruled.specials {
+        // A rule reshapes trading days; it never opens a weekday the template keeps closed (a 24 Dec
+        // early close on a Sunday does not happen).
+        let template_trades =
+            templates.iter().rev().find(|(t, _)| t.effective_from <= day).is_some_and(|(t, _)| {
+                t.weekday_mask & (1 << day.weekday().num_days_from_monday()) != 0
+            });
+        if seen.contains_key(&day) || !template_trades {
+            continue;
+        }
+        check_windows(&windows).map_err(|r| err(span.clone(), r))?;
+        specials.insert(day, (name, windows));
+        special_spans.insert(day, span);
     }
 
     let lookback_days = templates

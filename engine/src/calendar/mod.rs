@@ -7,6 +7,7 @@
 mod classify;
 mod clock;
 mod error;
+mod expand;
 mod load;
 mod model;
 mod rules;
