@@ -63,7 +63,12 @@ pub(crate) fn expand(
                 *count += 1;
                 match &spec.windows {
                     None => {
-                        out.holidays.entry(day).or_insert_with(|| (spec.name.clone(), rule.span()));
+                        let name = if moved {
+                            format!("{} (observed; falls on {} {raw})", spec.name, raw.weekday())
+                        } else {
+                            spec.name.clone()
+                        };
+                        out.holidays.entry(day).or_insert_with(|| (name, rule.span()));
                     }
                     Some(windows) if !out.holidays.contains_key(&day) => {
                         if let Some((other, _, _)) = out.specials.get(&day) {
@@ -92,7 +97,14 @@ pub(crate) fn expand(
             let hi = spec.until.as_ref().map_or(last, |d| d.get_ref().0.min(last));
             return Err((
                 rule.span(),
-                format!("rule {:?} matches no day in {lo} ..= {hi}", spec.name),
+                if lo > hi {
+                    format!(
+                        "rule {:?} matches no day: its range lies outside the covered days {first} ..= {last}",
+                        spec.name
+                    )
+                } else {
+                    format!("rule {:?} matches no day in {lo} ..= {hi}", spec.name)
+                },
             ));
         }
     }

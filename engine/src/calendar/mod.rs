@@ -25,7 +25,7 @@ pub use classify::{Classified, Coverage};
 pub use clock::SessionClock;
 pub use error::CalendarError;
 pub use model::WindowSpec;
-pub use rules::Calendar;
+pub use rules::{Calendar, TemplateView};
 pub use schedule::{DaySchedule, UtcWindow, MAX_WINDOWS};
 pub use wall::{local_to_utc_ns, WallTime};
 
