@@ -255,3 +255,18 @@ fn sessions_cover_the_expected_regular_minutes() {
     assert_eq!(regular("2024-11-04"), 13 * hour / 2);
     assert_eq!(regular("2024-12-24"), 7 * hour / 2);
 }
+
+/// Not a timed assertion: prints how long building every built-in calendar takes (36 years of rules
+/// expanded and every day checked in UTC; run with --release --nocapture for the start-up cost).
+#[test]
+fn measure_builtin_build_time() {
+    let runs = 5;
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let t0 = std::time::Instant::now();
+        let cals = builtin();
+        best = best.min(t0.elapsed());
+        assert_eq!(cals.exchanges().count(), Exchange::ALL.len());
+    }
+    eprintln!("Calendars::builtin(): best of {runs}: {:.1} ms", best.as_secs_f64() * 1e3);
+}
