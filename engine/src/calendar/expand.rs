@@ -155,15 +155,26 @@ fn candidates(spec: &RuleSpec, y0: i32, y1: i32) -> Result<Vec<NaiveDate>, (Span
     }
     let mut out = Vec::new();
     if let Some(day) = &spec.day {
-        if spec.weekday.is_some() {
-            return Err((day.span(), "day cannot be combined with weekday (use nth)".into()));
-        }
         let d = *day.get_ref();
         if NaiveDate::from_ymd_opt(2000, m, d).is_none() {
             return Err((day.span(), format!("{m:02}-{d:02} is not a date")));
         }
+        // With a weekday: the last such weekday on or before the date (Victoria Day: the Monday on or
+        // before 24 May).
+        let back_to = match &spec.weekday {
+            Some(w) => Some(
+                parse_weekday(w.get_ref())
+                    .ok_or_else(|| (w.span(), format!("unknown weekday {:?}", w.get_ref())))?,
+            ),
+            None => None,
+        };
         // 29 February only exists in leap years; other years simply have no candidate.
-        out.extend((y0..=y1).filter_map(|y| NaiveDate::from_ymd_opt(y, m, d)).map(|d| d + offset));
+        out.extend((y0..=y1).filter_map(|y| NaiveDate::from_ymd_opt(y, m, d)).map(|date| {
+            let back = back_to.map_or(0, |wd| {
+                (7 + date.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7
+            });
+            date - Duration::days(i64::from(back)) + offset
+        }));
         return Ok(out);
     }
     let (Some(nth), Some(weekday)) = (&spec.nth, &spec.weekday) else {
@@ -322,6 +333,14 @@ mod tests {
             holidays(memorial, "2024-01-01", "2025-12-31"),
             [d("2024-05-27"), d("2025-05-26")]
         );
+    }
+
+    #[test]
+    fn weekday_on_or_before_a_date() {
+        let victoria = "[[rule]]\nname = \"Victoria\"\nmonth = 5\nday = 24\nweekday = \"mon\"\n";
+        // 2024-05-24 is a Friday, 2021-05-24 a Monday.
+        assert_eq!(holidays(victoria, "2021-01-01", "2021-12-31"), [d("2021-05-24")]);
+        assert_eq!(holidays(victoria, "2024-01-01", "2024-12-31"), [d("2024-05-20")]);
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub struct CalendarFile {
 }
 
 /// A holiday or special day by rule, expanded over the covered years (see `expand`). Exactly one way of
-/// picking the date: `month` + `day`, `month` + `weekday` + `nth`, `easter`, or `dates`.
+/// picking the date: `month` + `day` (with `weekday`: the last such weekday on or before it),
+/// `month` + `weekday` + `nth`, `easter`, or `dates`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
