@@ -270,3 +270,52 @@ fn measure_builtin_build_time() {
     }
     eprintln!("Calendars::builtin(): best of {runs}: {:.1} ms", best.as_secs_f64() * 1e3);
 }
+
+/// Each market's historical hour changes, checked on the last day before and the first day after:
+/// (MIC, local day, local time, session expected). Times are wall times, converted with the calendar's zone.
+#[rustfmt::skip]
+const HOUR_CHANGES: &[(&str, &str, &str, Session)] = &[
+    // KRX: the lunch break ended 2000-05-22.
+    ("XKRX", "2000-05-19", "12:30", Session::Break),
+    ("XKRX", "2000-05-22", "12:30", Session::Regular),
+    // KRX: the close moved from 15:00 to 15:30 on 2016-08-01.
+    ("XKRX", "2016-07-29", "15:15", Session::Post),
+    ("XKRX", "2016-08-01", "15:15", Session::Regular),
+    ("XKRX", "2016-08-01", "15:35", Session::Closed),
+    // KRX first trading day: late open, normal close, in both eras.
+    ("XKRX", "2015-01-02", "09:30", Session::Closed),
+    ("XKRX", "2015-01-02", "14:59", Session::Regular),
+    ("XKRX", "2015-01-02", "15:05", Session::Closed),
+    ("XKRX", "2024-01-02", "15:29", Session::Regular),
+    ("XKRX", "2024-01-02", "15:45", Session::Post),
+    // Xetra: the year-end early close 14:00 exists since 2010.
+    ("XETR", "2009-12-30", "15:00", Session::Regular),
+    ("XETR", "2010-12-30", "15:00", Session::Closed),
+    // TSX: the Christmas Eve early close 13:00 exists since 2010.
+    ("XTSE", "2009-12-24", "14:00", Session::Regular),
+    ("XTSE", "2010-12-24", "14:00", Session::Closed),
+    // ASX: the 14:10 pre-holiday early closes exist since 2010.
+    ("XASX", "2009-12-24", "15:00", Session::Regular),
+    ("XASX", "2010-12-24", "15:00", Session::Closed),
+    // NYSE: the Wednesday 3 July early close exists since 2013.
+    ("XNYS", "2002-07-03", "14:00", Session::Regular),
+    ("XNYS", "2013-07-03", "14:00", Session::Post),
+];
+
+#[test]
+fn historical_hour_changes_take_effect_on_their_day() {
+    let cals = builtin();
+    let mut failures = Vec::new();
+    for &(mic, date, time, want) in HOUR_CHANGES {
+        let exchange = Exchange::from_mic(mic).unwrap_or_else(|| panic!("{mic}"));
+        let cal = cals.get(exchange).unwrap_or_else(|| panic!("{mic}"));
+        let local = day(date).and_time(time.parse().unwrap_or_else(|_| panic!("{time}")));
+        let ts = local_to_utc_ns(cal.timezone(), local);
+        let got = cal.classify(ts).session;
+        let mut clock = cals.clock(exchange).unwrap_or_else(|| panic!("{mic}"));
+        if got != want || clock.classify(ts).session != want {
+            failures.push(format!("{mic} {date} {time}: want {want}, got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
