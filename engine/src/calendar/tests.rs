@@ -288,6 +288,13 @@ const HOUR_CHANGES: &[(&str, &str, &str, Session)] = &[
     ("XKRX", "2015-01-02", "15:05", Session::Closed),
     ("XKRX", "2024-01-02", "15:29", Session::Regular),
     ("XKRX", "2024-01-02", "15:45", Session::Post),
+    // TSE: the morning session ran to 11:00 until 2011-11-18, to 11:30 since 2011-11-21.
+    ("XTKS", "2011-11-18", "11:15", Session::Break),
+    ("XTKS", "2011-11-21", "11:15", Session::Regular),
+    // TSE: the close moved from 15:00 to 15:30 on 2024-11-05.
+    ("XTKS", "2024-11-01", "15:15", Session::Closed),
+    ("XTKS", "2024-11-05", "15:15", Session::Regular),
+    ("XTKS", "2024-11-05", "15:30", Session::Closed),
     // Xetra: the year-end early close 14:00 exists since 2010.
     ("XETR", "2009-12-30", "15:00", Session::Regular),
     ("XETR", "2010-12-30", "15:00", Session::Closed),
