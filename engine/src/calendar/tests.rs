@@ -295,6 +295,15 @@ const HOUR_CHANGES: &[(&str, &str, &str, Session)] = &[
     ("XTKS", "2024-11-01", "15:15", Session::Closed),
     ("XTKS", "2024-11-05", "15:15", Session::Regular),
     ("XTKS", "2024-11-05", "15:30", Session::Closed),
+    // HKEX: 10:00 open and 12:30-14:30 lunch until 2011-03-04; 09:30 open and 12:00-13:30 lunch from
+    // 2011-03-07; the afternoon from 13:00 since 2012-03-05.
+    ("XHKG", "2011-03-04", "09:45", Session::Closed),
+    ("XHKG", "2011-03-04", "12:15", Session::Regular),
+    ("XHKG", "2011-03-04", "14:15", Session::Break),
+    ("XHKG", "2011-03-07", "09:45", Session::Regular),
+    ("XHKG", "2011-03-07", "12:15", Session::Break),
+    ("XHKG", "2012-03-02", "13:15", Session::Break),
+    ("XHKG", "2012-03-05", "13:15", Session::Regular),
     // Xetra: the year-end early close 14:00 exists since 2010.
     ("XETR", "2009-12-30", "15:00", Session::Regular),
     ("XETR", "2010-12-30", "15:00", Session::Closed),
