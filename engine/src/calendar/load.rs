@@ -238,7 +238,16 @@ pub(crate) fn parse_calendar(
                     ));
                 }
             }
-            if let Some(windows) = calendar.local_windows(day) {
+            // Only a day with an offset change near it can have a boundary in a gap or overlap: two
+            // UTC-to-local look-ups rule that out for nearly every day, instead of two per boundary.
+            let margin = 6 * 3_600_000_000_000;
+            let offset_at = |ns: i64| {
+                use chrono::{Offset, TimeZone};
+                tz.timestamp_nanos(ns).offset().fix().local_minus_utc()
+            };
+            let near_a_change = offset_at(s.start_ns().saturating_sub(margin))
+                != offset_at(s.end_ns().saturating_add(margin));
+            if let Some(windows) = calendar.local_windows(day).filter(|_| near_a_change) {
                 for w in windows {
                     for t in [w.start, w.end] {
                         if is_ambiguous_or_skipped(tz, t.on(day)) {
