@@ -17,6 +17,9 @@ const YEARS: std::ops::RangeInclusive<i32> = 1971..=2200;
 
 type Span = Range<usize>;
 
+/// Longest run of covered days without a trading day that a file may have.
+const MAX_GAP_DAYS: i64 = 31;
+
 /// Parses and checks one calendar file; `file` names it in errors.
 pub(crate) fn parse_calendar(
     file: &str,
@@ -257,6 +260,18 @@ pub(crate) fn parse_calendar(
                 }
             }
             previous = Some((day, s.end_ns()));
+        }
+        // A month without a single trading day is a broken file (a template without weekdays, a date
+        // table pasted twice), not a market: no shipped market closes that long.
+        let last_trading = previous.map_or(first_day - Duration::days(1), |(d, _)| d);
+        if day - last_trading > Duration::days(MAX_GAP_DAYS) {
+            return Err(err(
+                source_span,
+                format!(
+                    "no trading day for more than {MAX_GAP_DAYS} days ({} ..= {day})",
+                    last_trading + Duration::days(1)
+                ),
+            ));
         }
         day += Duration::days(1);
     }

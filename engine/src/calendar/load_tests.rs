@@ -180,3 +180,21 @@ fn bad_rules_are_refused_where_they_are_written() {
         Some("r")
     );
 }
+
+#[test]
+fn a_month_without_trading_days_is_a_gap() {
+    let closures = "[[rule]]\nname = \"closed\"\nmonth = 3\nday = 1\n\n[[holiday]]";
+    let mut days = String::new();
+    // 1 March by the rule, then 2 March ..= 1 April listed: 32 days in a row.
+    for d in 2..=31 {
+        days.push_str(&format!("[[holiday]]\ndate = 2024-03-{d:02}\nname = \"x\"\n"));
+    }
+    days.push_str("[[holiday]]\ndate = 2024-04-01\nname = \"x\"\n");
+    let text = GOOD.replacen("[[holiday]]", &format!("{days}{closures}"), 1);
+    match load(&text) {
+        Err(CalendarError::Invalid { reason, .. }) => {
+            assert!(reason.contains("no trading day for more than 31 days"), "{reason}")
+        }
+        other => panic!("expected a gap refusal, got {other:?}"),
+    }
+}
