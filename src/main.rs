@@ -31,6 +31,9 @@ enum Command {
     Record(commands::record::RecordArgs),
     /// Which trading session an exchange (or RIC) is in at a moment.
     Session(commands::session::SessionArgs),
+    /// Exchange calendars: show a year, check calendar files.
+    #[command(subcommand)]
+    Calendar(commands::calendar::CalendarCommand),
     /// The ring's producer and consumers: cursors, lag, liveness, losses.
     Status(commands::status::StatusArgs),
     /// `status`, refreshed live, with publish and consume rates.
@@ -76,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         Command::Candles(args) => commands::candles::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Record(args) => commands::record::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Session(args) => commands::session::run(args),
+        Command::Calendar(command) => commands::calendar::run(command),
         Command::Status(args) => commands::status::run(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Top(args) => commands::status::top(&tuning::Tuning::load(&cli.tuning)?, args),
         Command::Sink(Sink::Websocket(args)) => {

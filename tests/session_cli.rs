@@ -132,3 +132,15 @@ fn user_calendar_directory_is_used_and_errors_are_located() {
     assert!(stderr.contains("mini.toml:13:") && stderr.contains("bad time"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn outside_coverage_is_unknown_with_the_local_date() {
+    let out = tickring(&["session", "XNYS", "1990-06-01T02:00:00Z"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        stdout_lines(&out),
+        [
+            r#"{"exchange":"XNYS","timezone":"America/New_York","local_time":"1990-05-31T22:00:00-04:00","session":"unknown","trading_day":"1990-05-31"}"#
+        ]
+    );
+}

@@ -23,7 +23,8 @@ pub struct Tick {
     pub trade_id: u64,
     /// Index into the ring's instrument directory (symbol, exchange, timezone).
     pub instrument_id: u32,
-    /// Exchange trading day as days since 1970-01-01; [`Tick::NO_TRADING_DAY`] when closed.
+    /// Exchange trading day as days since 1970-01-01; [`Tick::NO_TRADING_DAY`] when closed. With
+    /// [`Session::Unknown`] (outside the calendar's coverage) it is the exchange's local date, unverified.
     pub trading_day: u32,
     /// [`Exchange`] code.
     pub exchange: u16,
@@ -85,20 +86,30 @@ pub enum Session {
     Regular = 2,
     Break = 3,
     Post = 4,
+    /// The calendar does not cover the instant (or the exchange has none): the session cannot be told.
+    Unknown = 5,
 }
 
 impl Session {
-    pub const ALL: [Session; 5] =
-        [Session::Closed, Session::Pre, Session::Regular, Session::Break, Session::Post];
+    pub const ALL: [Session; 6] = [
+        Session::Closed,
+        Session::Pre,
+        Session::Regular,
+        Session::Break,
+        Session::Post,
+        Session::Unknown,
+    ];
 
-    /// Unknown codes read as `Closed` (a record from a newer writer must not crash an older reader).
+    /// Codes this reader does not know read as `Unknown` (a record from a newer writer must not crash an
+    /// older reader, nor be taken for a closed market).
     pub fn from_code(code: u8) -> Self {
         match code {
             1 => Self::Pre,
             2 => Self::Regular,
             3 => Self::Break,
+            0 => Self::Closed,
             4 => Self::Post,
-            _ => Self::Closed,
+            _ => Self::Unknown,
         }
     }
 
@@ -109,6 +120,7 @@ impl Session {
             Self::Regular => "regular",
             Self::Break => "break",
             Self::Post => "post",
+            Self::Unknown => "unknown",
         }
     }
 }
@@ -256,7 +268,7 @@ mod tests {
         for s in Session::ALL {
             assert_eq!(Session::from_code(s as u8), s);
         }
-        assert_eq!(Session::from_code(200), Session::Closed);
+        assert_eq!(Session::from_code(200), Session::Unknown);
     }
 
     #[test]

@@ -201,6 +201,25 @@ fn ticks_without_a_trading_day_enter_intraday_series_only() {
 }
 
 #[test]
+fn ticks_outside_calendar_coverage_make_unverified_daily_candles() {
+    // A 2013 replay outside the calendar: session unknown, the local date as trading day.
+    let mut a = agg(&[Series::D1], |_| {});
+    feed(
+        &mut a,
+        &[
+            (1, trade(1, "2013-03-11T14:00:00Z", "10", "1", "2013-03-11", Session::Unknown)),
+            (2, trade(1, "2013-03-11T15:00:00Z", "11", "1", "2013-03-11", Session::Unknown)),
+            (3, trade(2, "2024-03-11T15:00:00Z", "11", "1", "2024-03-11", REG)),
+        ],
+    );
+    let mut out = Vec::new();
+    a.close_all(&mut |e| out.push(e));
+    let got: Vec<_> =
+        candles(&out).iter().map(|c| (c.instrument_id, c.trades, c.unverified)).collect();
+    assert_eq!(got, [(1, 2, true), (2, 1, false)]);
+}
+
+#[test]
 fn cancels_take_the_trade_out_or_are_reported() {
     let mut a = agg(&[Series::M1], |c| c.open_updates = OpenUpdates::EveryTick);
     let cancel = |ts, price, size| with_flags(t(ts, price, size), TickFlags::CANCEL);

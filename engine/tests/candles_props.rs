@@ -44,7 +44,8 @@ fn op(with_cancels: bool) -> impl Strategy<Value = Op> {
         Just(Session::Pre),
         Just(Session::Regular),
         Just(Session::Post),
-        Just(Session::Closed)
+        Just(Session::Closed),
+        Just(Session::Unknown)
     ];
     let trade = (0..3u32, ms, 1..2_000i64, 0..50i64, session, prop::bool::weighted(0.9)).prop_map(
         |(inst, ms, price, size, session, has_day)| Op::Trade {
@@ -185,6 +186,7 @@ fn model(steps: &[Step], series: &[Series]) -> BTreeMap<(Series, u32, Bucket), C
                 last_seq: ticks.iter().map(|(s, _)| *s).max().unwrap_or(0),
                 version: 0,
                 closed: true,
+                unverified: trades.iter().any(|(_, t)| t.session() == Session::Unknown),
             },
         );
     }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_clickhouse;
 pub mod bench_journal;
 pub mod bench_websocket;
+pub mod calendar;
 pub mod candles;
 pub mod feeds;
 pub mod ingest;

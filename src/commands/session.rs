@@ -102,7 +102,7 @@ fn answer(calendars: &Calendars, what: &str, when: &str) -> anyhow::Result<Answe
     let classified = calendar.classify(ts_ns);
     if classified.coverage == Coverage::Outside {
         let (first, last) = calendar.days();
-        tracing::warn!(%exchange, %when, %first, %last, "outside calendar coverage: reported as closed");
+        tracing::warn!(%exchange, %when, %first, %last, "outside calendar coverage: session unknown, trading day is the local date");
     }
     Ok(Answer {
         exchange: exchange.mic(),

@@ -9,8 +9,9 @@ use chrono::{Duration, NaiveDate};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Coverage {
     Covered,
-    /// The instant lies outside the days the calendar file vouches for: reported as closed, and worth
-    /// counting (the calendar needs updating).
+    /// The instant lies outside the days the calendar file vouches for: the session is
+    /// [`Session::Unknown`], the trading day the local date (unverified), and it is worth counting (the
+    /// calendar needs extending).
     Outside,
 }
 
@@ -19,16 +20,24 @@ pub enum Coverage {
 pub struct Classified {
     pub session: Session,
     /// The trading day (local date; for CME the day the session ends) when the instant lies between the
-    /// start of that day's first window and the end of its last, gaps and breaks included.
+    /// start of that day's first window and the end of its last, gaps and breaks included. Outside the
+    /// coverage: the exchange's local date, a guess ([`Coverage::Outside`] says so).
     pub trading_day: Option<NaiveDate>,
     pub coverage: Coverage,
 }
 
 impl Classified {
-    pub const OUTSIDE: Self =
-        Self { session: Session::Closed, trading_day: None, coverage: Coverage::Outside };
     pub const CLOSED: Self =
         Self { session: Session::Closed, trading_day: None, coverage: Coverage::Covered };
+
+    /// Outside the coverage: the session is unknown and the local date stands in for the trading day.
+    pub fn outside(local_date: NaiveDate) -> Self {
+        Self {
+            session: Session::Unknown,
+            trading_day: Some(local_date),
+            coverage: Coverage::Outside,
+        }
+    }
 
     /// The trading day as [`Tick::trading_day`] stores it: days since 1970-01-01, 0 for none.
     pub fn tick_trading_day(&self) -> u32 {
@@ -45,10 +54,10 @@ impl Calendar {
     /// A trading day D's windows lie on local dates D - lookback ..= D, so only those trading days can
     /// contain an instant whose local date is L: D in L ..= L + lookback.
     pub fn classify(&self, ts_ns: i64) -> Classified {
-        if !self.covered_ns.contains(&ts_ns) {
-            return Classified::OUTSIDE;
-        }
         let local = local_date(self.tz, ts_ns);
+        if !self.covered_ns.contains(&ts_ns) {
+            return Classified::outside(local);
+        }
         for ahead in 0..=self.lookback_days {
             let day = local + Duration::days(ahead);
             if let Some(s) = self.schedule(day) {

@@ -10,11 +10,13 @@ use std::sync::Arc;
 /// How far (days) to look for the neighbouring trading days of a closed stretch before caching a smaller span.
 const SCAN_DAYS: i64 = 40;
 
-/// A stretch of time with one shape: a whole trading day, or the closed time between two trading days.
+/// A stretch of time with one shape: a whole trading day, the closed time between two trading days, or one
+/// local date outside the coverage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Span {
     Day(DaySchedule),
-    Closed { coverage: Coverage },
+    Closed,
+    Outside { local_date: NaiveDate },
 }
 
 /// Classifies a stream of instants for one exchange.
@@ -35,13 +37,7 @@ pub struct SessionClock {
 impl SessionClock {
     pub fn new(calendar: Arc<Calendar>) -> Self {
         // Empty range: the first call fills it.
-        Self {
-            calendar,
-            lo_ns: 0,
-            hi_ns: 0,
-            span: Span::Closed { coverage: Coverage::Outside },
-            recomputes: 0,
-        }
+        Self { calendar, lo_ns: 0, hi_ns: 0, span: Span::Closed, recomputes: 0 }
     }
 
     pub fn calendar(&self) -> &Calendar {
@@ -64,8 +60,8 @@ impl SessionClock {
                 trading_day: Some(s.day),
                 coverage: Coverage::Covered,
             },
-            Span::Closed { coverage: Coverage::Covered } => Classified::CLOSED,
-            Span::Closed { coverage: Coverage::Outside } => Classified::OUTSIDE,
+            Span::Closed => Classified::CLOSED,
+            Span::Outside { local_date } => Classified::outside(*local_date),
         }
     }
 
@@ -86,13 +82,18 @@ fn midnight_ns(cal: &Calendar, day: NaiveDate) -> i64 {
 /// The span containing `ts_ns`, as `[lo, hi)`.
 fn span_at(cal: &Calendar, ts_ns: i64) -> (i64, i64, Span) {
     let covered = cal.covered_ns();
-    if ts_ns < covered.start {
-        return (i64::MIN, covered.start, Span::Closed { coverage: Coverage::Outside });
-    }
-    if ts_ns >= covered.end {
-        return (covered.end, i64::MAX, Span::Closed { coverage: Coverage::Outside });
-    }
     let local = local_date(cal.tz, ts_ns);
+    if !covered.contains(&ts_ns) {
+        // One local date at a time, so the stand-in trading day stays right within the span.
+        let (day_lo, day_hi) =
+            (midnight_ns(cal, local), midnight_ns(cal, local + Duration::days(1)));
+        let (lo, hi) = if ts_ns < covered.start {
+            (day_lo, day_hi.min(covered.start))
+        } else {
+            (day_lo.max(covered.end), day_hi)
+        };
+        return (lo, hi, Span::Outside { local_date: local });
+    }
     let lookback = cal.lookback_days;
 
     // Last trading day over by ts: walk back from the latest day that could contain ts.
@@ -125,7 +126,7 @@ fn span_at(cal: &Calendar, ts_ns: i64) -> (i64, i64, Span) {
         }
     }
     let hi = hi.unwrap_or_else(|| midnight_ns(cal, local + Duration::days(SCAN_DAYS - lookback)));
-    (lo.max(covered.start), hi.min(covered.end), Span::Closed { coverage: Coverage::Covered })
+    (lo.max(covered.start), hi.min(covered.end), Span::Closed)
 }
 
 #[cfg(test)]

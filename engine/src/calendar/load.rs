@@ -1,6 +1,7 @@
 //! Reads one calendar file: TOML syntax, then the rules, each failure located by line and column.
 
 use super::error::{invalid_at, CalendarError};
+use super::expand::expand;
 use super::model::{CalendarFile, WindowSpec};
 use super::rules::{Calendar, Template};
 use super::schedule::MAX_WINDOWS;
@@ -15,6 +16,9 @@ use std::ops::Range;
 const YEARS: std::ops::RangeInclusive<i32> = 1971..=2200;
 
 type Span = Range<usize>;
+
+/// Longest run of covered days without a trading day that a file may have.
+const MAX_GAP_DAYS: i64 = 31;
 
 /// Parses and checks one calendar file; `file` names it in errors.
 pub(crate) fn parse_calendar(
@@ -144,6 +148,40 @@ pub(crate) fn parse_calendar(
         special_spans.insert(day, spec.windows.span());
     }
 
+    // Rules fill in around the dated entries: a listed [[special]] replaces a rule's special day, a listed
+    // [[holiday]] replaces a rule's special day, and a listed day on a rule's holiday is a contradiction.
+    let ruled = expand(&parsed.rule, first_day, last_day).map_err(|(span, r)| err(span, r))?;
+    for (day, (name, span)) in ruled.holidays {
+        if let Some(kind) = seen.get(&day) {
+            let listed = parsed
+                .holiday
+                .iter()
+                .map(|h| h.get_ref().date.clone())
+                .chain(parsed.special.iter().map(|s| s.get_ref().date.clone()))
+                .find(|d| d.get_ref().0 == day)
+                .map_or(span, |d| d.span());
+            return Err(err(
+                listed,
+                format!("{day} is listed as a {kind} but rule {name:?} already makes it a holiday"),
+            ));
+        }
+        holidays.insert(day, name);
+    }
+    for (day, (name, windows, span)) in ruled.specials {
+        // A rule reshapes trading days; it never opens a weekday the template keeps closed (a 24 Dec
+        // early close on a Sunday does not happen).
+        let template_trades =
+            templates.iter().rev().find(|(t, _)| t.effective_from <= day).is_some_and(|(t, _)| {
+                t.weekday_mask & (1 << day.weekday().num_days_from_monday()) != 0
+            });
+        if seen.contains_key(&day) || !template_trades {
+            continue;
+        }
+        check_windows(&windows).map_err(|r| err(span.clone(), r))?;
+        specials.insert(day, (name, windows));
+        special_spans.insert(day, span);
+    }
+
     let lookback_days = templates
         .iter()
         .flat_map(|(t, _)| t.windows.iter())
@@ -203,7 +241,16 @@ pub(crate) fn parse_calendar(
                     ));
                 }
             }
-            if let Some(windows) = calendar.local_windows(day) {
+            // Only a day with an offset change near it can have a boundary in a gap or overlap: two
+            // UTC-to-local look-ups rule that out for nearly every day, instead of two per boundary.
+            let margin = 6 * 3_600_000_000_000;
+            let offset_at = |ns: i64| {
+                use chrono::{Offset, TimeZone};
+                tz.timestamp_nanos(ns).offset().fix().local_minus_utc()
+            };
+            let near_a_change = offset_at(s.start_ns().saturating_sub(margin))
+                != offset_at(s.end_ns().saturating_add(margin));
+            if let Some(windows) = calendar.local_windows(day).filter(|_| near_a_change) {
                 for w in windows {
                     for t in [w.start, w.end] {
                         if is_ambiguous_or_skipped(tz, t.on(day)) {
@@ -213,6 +260,18 @@ pub(crate) fn parse_calendar(
                 }
             }
             previous = Some((day, s.end_ns()));
+        }
+        // A month without a single trading day is a broken file (a template without weekdays, a date
+        // table pasted twice), not a market: no shipped market closes that long.
+        let last_trading = previous.map_or(first_day - Duration::days(1), |(d, _)| d);
+        if day - last_trading > Duration::days(MAX_GAP_DAYS) {
+            return Err(err(
+                source_span,
+                format!(
+                    "no trading day for more than {MAX_GAP_DAYS} days ({} ..= {day})",
+                    last_trading + Duration::days(1)
+                ),
+            ));
         }
         day += Duration::days(1);
     }
@@ -237,8 +296,8 @@ fn check_windows(windows: &[WindowSpec]) -> Result<(), String> {
         return Err(format!("{} windows, at most {MAX_WINDOWS} allowed", windows.len()));
     }
     for (i, w) in windows.iter().enumerate() {
-        if w.session == Session::Closed {
-            return Err("a window cannot be \"closed\": leave a gap instead".into());
+        if matches!(w.session, Session::Closed | Session::Unknown) {
+            return Err(format!("a window cannot be \"{}\": leave a gap instead", w.session));
         }
         if w.start >= w.end {
             return Err(format!(

@@ -152,3 +152,49 @@ fn dst_gaps_and_overlaps_resolve_without_failing() {
     assert_eq!(autumn.windows()[0].start_ns, super::tests::ns("2024-11-03T05:30:00Z"));
     assert_eq!(autumn.windows()[0].end_ns, super::tests::ns("2024-11-03T07:30:00Z"));
 }
+
+#[test]
+fn bad_rules_are_refused_where_they_are_written() {
+    let rule = |body: &str| {
+        format!("[[holiday]]\ndate = 2024-07-04\nname = \"Independence Day\"\n\n[[rule]]\nname = \"r\"\n{body}")
+    };
+    let old = "[[holiday]]\ndate = 2024-07-04\nname = \"Independence Day\"\n";
+    // A rule as a whole is located at its `[[rule]]` header (line 22), a bad key at that key.
+    refused(old, &rule("month = 3\nday = 1\nuntil = 2020-01-01\n"), 22, "matches no day");
+    refused(old, &rule("dates = [2023-12-25]\n"), 24, "outside the covered days");
+    refused(old, &rule("month = 3\nday = 1\neaster = 1\n"), 24, "exactly one of");
+    refused(old, &rule("month = 2\nday = 30\n"), 25, "is not a date");
+    refused(old, &rule("month = 5\nweekday = \"mon\"\nnth = 6\n"), 26, "nth 6");
+    refused(old, &rule("month = 5\nday = 1\nobserve = \"sometimes\"\n"), 26, "unknown variant");
+    // A listed day that a rule already makes a holiday is a contradiction, reported at the listed day.
+    refused(old, &rule("month = 7\nday = 4\n"), 19, "already makes it a holiday");
+    let ok = load(&GOOD.replacen(
+        old,
+        &rule("month = 12\nday = 25\nobserve = \"nearest_weekday\"\n"),
+        1,
+    ));
+    let cals = ok.unwrap_or_else(|e| panic!("{e}"));
+    let cal = cals.get(crate::tick::Exchange::Xnys).unwrap_or_else(|| panic!("XNYS"));
+    assert_eq!(
+        cal.holiday(chrono::NaiveDate::from_ymd_opt(2024, 12, 25).unwrap_or_default()),
+        Some("r")
+    );
+}
+
+#[test]
+fn a_month_without_trading_days_is_a_gap() {
+    let closures = "[[rule]]\nname = \"closed\"\nmonth = 3\nday = 1\n\n[[holiday]]";
+    let mut days = String::new();
+    // 1 March by the rule, then 2 March ..= 1 April listed: 32 days in a row.
+    for d in 2..=31 {
+        days.push_str(&format!("[[holiday]]\ndate = 2024-03-{d:02}\nname = \"x\"\n"));
+    }
+    days.push_str("[[holiday]]\ndate = 2024-04-01\nname = \"x\"\n");
+    let text = GOOD.replacen("[[holiday]]", &format!("{days}{closures}"), 1);
+    match load(&text) {
+        Err(CalendarError::Invalid { reason, .. }) => {
+            assert!(reason.contains("no trading day for more than 31 days"), "{reason}")
+        }
+        other => panic!("expected a gap refusal, got {other:?}"),
+    }
+}

@@ -2,11 +2,12 @@
 //!
 //! The files in `engine/calendars/` are embedded ([`Calendars::builtin`]); a user-maintained copy of the
 //! directory can replace them without a rebuild ([`Calendars::load_dir`]). Each file covers a range of
-//! trading days; instants outside it classify as closed with [`Coverage::Outside`].
+//! trading days; instants outside it classify as [`crate::Session::Unknown`] with [`Coverage::Outside`].
 
 mod classify;
 mod clock;
 mod error;
+mod expand;
 mod load;
 mod model;
 mod rules;
@@ -24,7 +25,7 @@ pub use classify::{Classified, Coverage};
 pub use clock::SessionClock;
 pub use error::CalendarError;
 pub use model::WindowSpec;
-pub use rules::Calendar;
+pub use rules::{Calendar, TemplateView};
 pub use schedule::{DaySchedule, UtcWindow, MAX_WINDOWS};
 pub use wall::{local_to_utc_ns, WallTime};
 

@@ -23,7 +23,23 @@
 //! date = 2024-07-03
 //! name = "Independence Day eve, early close"
 //! windows = [{ session = "regular", start = "09:30", end = "13:00" }]
+//!
+//! [[rule]]                         # a holiday every year (weekend observance optional)
+//! name = "Independence Day"
+//! month = 7
+//! day = 4
+//! observe = "nearest_weekday"
+//!
+//! [[rule]]                         # with windows: a special day every year
+//! name = "Day after Thanksgiving, early close"
+//! month = 11
+//! weekday = "thu"
+//! nth = 4
+//! offset = 1
+//! windows = [{ session = "regular", start = "09:30", end = "13:00" }]
 //! ```
+//!
+//! The full reference is `docs/calendars.md`.
 
 use super::wall::WallTime;
 use crate::tick::Session;
@@ -41,6 +57,59 @@ pub struct CalendarFile {
     pub holiday: Vec<Spanned<DaySpec>>,
     #[serde(default)]
     pub special: Vec<Spanned<SpecialSpec>>,
+    #[serde(default)]
+    pub rule: Vec<Spanned<RuleSpec>>,
+}
+
+/// A holiday or special day by rule, expanded over the covered years (see `expand`). Exactly one way of
+/// picking the date: `month` + `day` (with `weekday`: the last such weekday on or before it),
+/// `month` + `weekday` + `nth`, `easter`, or `dates`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    pub month: Option<Spanned<u32>>,
+    pub day: Option<Spanned<u32>>,
+    /// With `month` and `nth`: the nth (1..=5, or -1 for the last) such weekday of the month.
+    pub weekday: Option<Spanned<String>>,
+    pub nth: Option<Spanned<i32>>,
+    /// Days from Western Easter Sunday (-2 Good Friday, 1 Easter Monday, 39 Ascension, 50 Whit Monday).
+    pub easter: Option<Spanned<i64>>,
+    /// Explicit dates: tables (lunar holidays) and one-off closures.
+    pub dates: Option<Spanned<Vec<Date>>>,
+    /// Days added to the picked date (e.g. 1 for the day after Thanksgiving).
+    #[serde(default)]
+    pub offset: i64,
+    /// What happens when the date falls on a weekend (default `none`).
+    #[serde(default)]
+    pub observe: Observe,
+    /// Only when the date falls on one of these weekdays (after `observe`).
+    pub on: Option<Vec<Spanned<String>>>,
+    /// The rule applies to dates in `from ..= until` (both optional).
+    pub from: Option<Spanned<Date>>,
+    pub until: Option<Spanned<Date>>,
+    /// Present: a special day with these windows (early close, late open); absent: a holiday.
+    pub windows: Option<Spanned<Vec<WindowSpec>>>,
+}
+
+/// Weekend observance of a rule's date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observe {
+    /// A weekend date is simply lost.
+    #[default]
+    None,
+    /// Saturday moves to Friday, Sunday to Monday (US federal style).
+    NearestWeekday,
+    /// Sunday moves to Monday; Saturday is lost (NYSE New Year's Day).
+    SundayToMonday,
+    /// Saturday or Sunday moves to the next weekday that is not already a holiday (UK substitute days).
+    NextWeekday,
+    /// Saturday or Sunday moves to the Friday before (early closes on the last trading day before a date).
+    PreviousWeekday,
+    /// Sunday moves to the next day that is not already a holiday; Saturday is lost (Japan's substitute
+    /// holiday).
+    SundayToNextFree,
 }
 
 #[derive(Debug, Deserialize)]

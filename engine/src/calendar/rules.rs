@@ -88,6 +88,66 @@ impl Calendar {
     }
 }
 
+/// A weekly template as shown to people: in force from `effective_from` until the next one.
+#[derive(Clone, Debug)]
+pub struct TemplateView<'a> {
+    pub effective_from: NaiveDate,
+    pub weekdays: Vec<chrono::Weekday>,
+    pub windows: &'a [WindowSpec],
+}
+
+const WEEK: [chrono::Weekday; 7] = [
+    chrono::Weekday::Mon,
+    chrono::Weekday::Tue,
+    chrono::Weekday::Wed,
+    chrono::Weekday::Thu,
+    chrono::Weekday::Fri,
+    chrono::Weekday::Sat,
+    chrono::Weekday::Sun,
+];
+
+impl Calendar {
+    /// The templates in force at some point of `days` (inclusive), oldest first.
+    pub fn templates_during(
+        &self,
+        days: std::ops::RangeInclusive<NaiveDate>,
+    ) -> Vec<TemplateView<'_>> {
+        let mut out = Vec::new();
+        for (i, t) in self.templates.iter().enumerate() {
+            let until = self.templates.get(i + 1).map_or(NaiveDate::MAX, |n| n.effective_from);
+            if t.effective_from <= *days.end() && until > *days.start() {
+                let weekdays: Vec<_> = WEEK
+                    .iter()
+                    .copied()
+                    .filter(|w| t.weekday_mask & (1 << w.num_days_from_monday()) != 0)
+                    .collect();
+                out.push(TemplateView {
+                    effective_from: t.effective_from,
+                    weekdays,
+                    windows: &t.windows,
+                });
+            }
+        }
+        out
+    }
+
+    /// Full-day closures in `days` (inclusive), by date.
+    pub fn holidays_during(
+        &self,
+        days: std::ops::RangeInclusive<NaiveDate>,
+    ) -> impl Iterator<Item = (NaiveDate, &str)> {
+        self.holidays.range(days).map(|(d, n)| (*d, n.as_str()))
+    }
+
+    /// Days with their own windows in `days` (inclusive), by date.
+    pub fn specials_during(
+        &self,
+        days: std::ops::RangeInclusive<NaiveDate>,
+    ) -> impl Iterator<Item = (NaiveDate, &str, &[WindowSpec])> {
+        self.specials.range(days).map(|(d, (n, w))| (*d, n.as_str(), w.as_slice()))
+    }
+}
+
 impl Calendar {
     /// `ts_ns` (ns since the Unix epoch, UTC) on the exchange's wall clock.
     pub fn local_datetime(&self, ts_ns: i64) -> chrono::DateTime<Tz> {

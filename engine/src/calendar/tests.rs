@@ -73,10 +73,11 @@ const GOLDEN: &[(&str, &str, &str, &str)] = &[
     ("XKRX", "2024-01-02T00:35:00Z", "pre", "2024-01-02"),
     ("XKRX", "2024-01-02T00:45:00Z", "closed", "2024-01-02"),
     ("XKRX", "2024-01-02T01:00:00Z", "regular", "2024-01-02"), // 10:00 KST
-    ("XKRX", "2024-01-02T07:29:00Z", "regular", "2024-01-02"), // 16:29
-    ("XKRX", "2024-01-02T07:35:00Z", "closed", "2024-01-02"),
-    ("XKRX", "2024-01-02T07:40:00Z", "post", "2024-01-02"),
-    ("XKRX", "2024-01-02T10:00:00Z", "closed", "-"),           // 19:00
+    // First trading day: only the opening moves; the close stays 15:30 and the post session 15:40-18:00.
+    ("XKRX", "2024-01-02T06:29:00Z", "regular", "2024-01-02"), // 15:29
+    ("XKRX", "2024-01-02T06:35:00Z", "closed", "2024-01-02"),
+    ("XKRX", "2024-01-02T06:40:00Z", "post", "2024-01-02"),
+    ("XKRX", "2024-01-02T09:00:00Z", "closed", "-"),           // 18:00
     ("XKRX", "2024-01-03T23:35:00Z", "pre", "2024-01-04"),     // 08:35 KST is the previous UTC day
     ("XKRX", "2024-01-03T23:45:00Z", "closed", "2024-01-04"),
     ("XKRX", "2024-01-04T00:00:00Z", "regular", "2024-01-04"),
@@ -124,8 +125,8 @@ const GOLDEN: &[(&str, &str, &str, &str)] = &[
     ("XPAR", "2025-03-28T08:00:00Z", "regular", "2025-03-28"), // 09:00 CET
     ("XPAR", "2025-03-28T07:30:00Z", "closed", "-"),
     ("XPAR", "2025-03-31T07:00:00Z", "regular", "2025-03-31"), // 09:00 CEST
-    ("XPAR", "2024-12-24T12:59:00Z", "regular", "2024-12-24"), // 13:59 CET
-    ("XPAR", "2024-12-24T13:00:00Z", "closed", "-"),
+    ("XPAR", "2024-12-24T13:04:00Z", "regular", "2024-12-24"), // 14:04 CET
+    ("XPAR", "2024-12-24T13:05:00Z", "closed", "-"),
     ("XETR", "2025-03-31T15:29:00Z", "regular", "2025-03-31"), // 17:29 CEST
     ("XETR", "2025-03-31T15:30:00Z", "closed", "-"),
     ("XETR", "2024-12-24T10:00:00Z", "closed", "-"),           // Xetra does not trade on 24 Dec
@@ -181,17 +182,30 @@ fn every_exchange_has_a_builtin_calendar() {
 }
 
 #[test]
-fn outside_coverage_is_closed_and_flagged() {
+fn outside_coverage_is_unknown_with_the_local_date() {
     let cals = builtin();
     for &exchange in Exchange::ALL {
-        for at in ["2023-06-01T14:00:00Z", "2028-06-01T14:00:00Z", "1970-01-01T00:00:00Z"] {
-            let got = cals.classify(exchange, ns(at)).unwrap_or_else(|| panic!("{exchange}"));
-            assert_eq!(got, Classified::OUTSIDE, "{exchange} {at}");
+        let cal = cals.get(exchange).unwrap_or_else(|| panic!("{exchange}"));
+        let (first, last) = cal.days();
+        let before = (first - chrono::Duration::days(200)).and_hms_opt(12, 0, 0);
+        let after = (last + chrono::Duration::days(200)).and_hms_opt(12, 0, 0);
+        for local in [before, after].into_iter().flatten() {
+            let ts = super::local_to_utc_ns(cal.timezone(), local);
+            let want = Classified {
+                session: Session::Unknown,
+                trading_day: Some(local.date()),
+                coverage: Coverage::Outside,
+            };
+            assert_eq!(cals.classify(exchange, ts), Some(want), "{exchange} {local}");
             let mut clock = cals.clock(exchange).unwrap_or_else(|| panic!("{exchange}"));
-            assert_eq!(clock.classify(ns(at)), Classified::OUTSIDE, "{exchange} {at}");
+            assert_eq!(clock.classify(ts), want, "{exchange} {local}");
+            // The cached span is one local date: the next day's instant gets the next date.
+            let next = clock.classify(ts + 86_400_000_000_000);
+            assert_eq!(next.trading_day, Some(local.date() + chrono::Duration::days(1)));
         }
         for ts in [i64::MIN, i64::MAX] {
-            assert_eq!(cals.classify(exchange, ts), Some(Classified::OUTSIDE));
+            let got = cals.classify(exchange, ts).unwrap_or_else(|| panic!("{exchange}"));
+            assert_eq!((got.session, got.coverage), (Session::Unknown, Coverage::Outside));
         }
     }
 }
@@ -240,4 +254,84 @@ fn sessions_cover_the_expected_regular_minutes() {
     assert_eq!(regular("2024-03-11"), 13 * hour / 2);
     assert_eq!(regular("2024-11-04"), 13 * hour / 2);
     assert_eq!(regular("2024-12-24"), 7 * hour / 2);
+}
+
+/// Not a timed assertion: prints how long building every built-in calendar takes (36 years of rules
+/// expanded and every day checked in UTC; run with --release --nocapture for the start-up cost).
+#[test]
+fn measure_builtin_build_time() {
+    let runs = 5;
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let t0 = std::time::Instant::now();
+        let cals = builtin();
+        best = best.min(t0.elapsed());
+        assert_eq!(cals.exchanges().count(), Exchange::ALL.len());
+    }
+    eprintln!("Calendars::builtin(): best of {runs}: {:.1} ms", best.as_secs_f64() * 1e3);
+}
+
+/// Each market's historical hour changes, checked on the last day before and the first day after:
+/// (MIC, local day, local time, session expected). Times are wall times, converted with the calendar's zone.
+#[rustfmt::skip]
+const HOUR_CHANGES: &[(&str, &str, &str, Session)] = &[
+    // KRX: the lunch break ended 2000-05-22.
+    ("XKRX", "2000-05-19", "12:30", Session::Break),
+    ("XKRX", "2000-05-22", "12:30", Session::Regular),
+    // KRX: the close moved from 15:00 to 15:30 on 2016-08-01.
+    ("XKRX", "2016-07-29", "15:15", Session::Post),
+    ("XKRX", "2016-08-01", "15:15", Session::Regular),
+    ("XKRX", "2016-08-01", "15:35", Session::Closed),
+    // KRX first trading day: late open, normal close, in both eras.
+    ("XKRX", "2015-01-02", "09:30", Session::Closed),
+    ("XKRX", "2015-01-02", "14:59", Session::Regular),
+    ("XKRX", "2015-01-02", "15:05", Session::Closed),
+    ("XKRX", "2024-01-02", "15:29", Session::Regular),
+    ("XKRX", "2024-01-02", "15:45", Session::Post),
+    // TSE: the morning session ran to 11:00 until 2011-11-18, to 11:30 since 2011-11-21.
+    ("XTKS", "2011-11-18", "11:15", Session::Break),
+    ("XTKS", "2011-11-21", "11:15", Session::Regular),
+    // TSE: the close moved from 15:00 to 15:30 on 2024-11-05.
+    ("XTKS", "2024-11-01", "15:15", Session::Closed),
+    ("XTKS", "2024-11-05", "15:15", Session::Regular),
+    ("XTKS", "2024-11-05", "15:30", Session::Closed),
+    // HKEX: 10:00 open and 12:30-14:30 lunch until 2011-03-04; 09:30 open and 12:00-13:30 lunch from
+    // 2011-03-07; the afternoon from 13:00 since 2012-03-05.
+    ("XHKG", "2011-03-04", "09:45", Session::Closed),
+    ("XHKG", "2011-03-04", "12:15", Session::Regular),
+    ("XHKG", "2011-03-04", "14:15", Session::Break),
+    ("XHKG", "2011-03-07", "09:45", Session::Regular),
+    ("XHKG", "2011-03-07", "12:15", Session::Break),
+    ("XHKG", "2012-03-02", "13:15", Session::Break),
+    ("XHKG", "2012-03-05", "13:15", Session::Regular),
+    // Xetra: the year-end early close 14:00 exists since 2010.
+    ("XETR", "2009-12-30", "15:00", Session::Regular),
+    ("XETR", "2010-12-30", "15:00", Session::Closed),
+    // TSX: the Christmas Eve early close 13:00 exists since 2010.
+    ("XTSE", "2009-12-24", "14:00", Session::Regular),
+    ("XTSE", "2010-12-24", "14:00", Session::Closed),
+    // ASX: the 14:10 pre-holiday early closes exist since 2010.
+    ("XASX", "2009-12-24", "15:00", Session::Regular),
+    ("XASX", "2010-12-24", "15:00", Session::Closed),
+    // NYSE: the Wednesday 3 July early close exists since 2013.
+    ("XNYS", "2002-07-03", "14:00", Session::Regular),
+    ("XNYS", "2013-07-03", "14:00", Session::Post),
+];
+
+#[test]
+fn historical_hour_changes_take_effect_on_their_day() {
+    let cals = builtin();
+    let mut failures = Vec::new();
+    for &(mic, date, time, want) in HOUR_CHANGES {
+        let exchange = Exchange::from_mic(mic).unwrap_or_else(|| panic!("{mic}"));
+        let cal = cals.get(exchange).unwrap_or_else(|| panic!("{mic}"));
+        let local = day(date).and_time(time.parse().unwrap_or_else(|_| panic!("{time}")));
+        let ts = local_to_utc_ns(cal.timezone(), local);
+        let got = cal.classify(ts).session;
+        let mut clock = cals.clock(exchange).unwrap_or_else(|| panic!("{mic}"));
+        if got != want || clock.classify(ts).session != want {
+            failures.push(format!("{mic} {date} {time}: want {want}, got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -5,7 +5,7 @@ use super::candle::Candle;
 use super::interval::Series;
 use super::turnover::Turnover;
 use crate::fixed::{Price, Quantity};
-use crate::tick::Tick;
+use crate::tick::{Session, Tick};
 
 /// A trade's place in time: event time first, ring sequence to break ties (same-millisecond trades).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,6 +36,8 @@ pub(crate) struct Accumulator {
     first_seq: u64,
     last_seq: u64,
     pub version: u32,
+    /// A trade with an unknown session went in (see [`Candle::unverified`]).
+    unverified: bool,
     /// Changed since it was last emitted (for clock-driven live updates).
     pub dirty: bool,
 }
@@ -58,6 +60,7 @@ impl Accumulator {
             first_seq: seq,
             last_seq: seq,
             version: 1,
+            unverified: false,
             dirty: true,
         };
         let applied = acc.add_sums(tick);
@@ -83,6 +86,7 @@ impl Accumulator {
 
     fn add_sums(&mut self, tick: &Tick) -> Applied {
         let mut applied = Applied::default();
+        self.unverified |= tick.session() == Session::Unknown;
         self.volume = self.volume.checked_add(tick.size.raw()).unwrap_or_else(|| {
             applied.volume_overflow = true;
             i64::MAX
@@ -140,6 +144,7 @@ impl Accumulator {
             last_seq: self.last_seq,
             version: self.version,
             closed,
+            unverified: self.unverified,
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct Candle {
     pub last_seq: u64,
     pub version: u32,
     pub closed: bool,
+    /// Some trade's session was [`crate::Session::Unknown`] (outside its calendar's coverage): its
+    /// trading day is the exchange's local date, not one a calendar vouched for.
+    pub unverified: bool,
 }
 
 /// Why a tick did not enter one series.

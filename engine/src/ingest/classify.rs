@@ -105,7 +105,8 @@ impl Classifier {
                 }
                 (c.session, c.tick_trading_day())
             }
-            None => (crate::Session::Closed, Tick::NO_TRADING_DAY),
+            // No calendar at all: the session cannot be told, and there is no zone to date the tick by.
+            None => (crate::Session::Unknown, Tick::NO_TRADING_DAY),
         };
         Ok(Tick {
             ts_event_ns: trade.ts_event_ns,
@@ -203,6 +204,11 @@ mod tests {
         assert_eq!((t.exchange(), t.session()), (Exchange::Xlon, Session::Regular));
         assert_eq!(c.stats().instruments, 3);
         assert_eq!(c.stats().out_of_order, 1);
+        // Outside the CME calendar's coverage (a 2013 replay): unknown, dated by the local date, counted.
+        let t = c.classify(&trade("ESZ6", None, "2013-03-11T15:00:00Z"), &mut reg).expect("tick");
+        assert_eq!((t.exchange(), t.session()), (Exchange::Xcme, Session::Unknown));
+        assert_eq!(t.trading_day, 15775); // 2013-03-11, Chicago
+        assert_eq!(c.stats().outside_calendar, 1);
     }
 
     #[test]

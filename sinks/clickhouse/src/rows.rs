@@ -126,6 +126,7 @@ macro_rules! candle_row {
             pub last_seq: u64,
             pub version: u32,
             pub closed: u8,
+            pub unverified: u8,
             pub rev: u64,
         }
 
@@ -148,6 +149,7 @@ macro_rules! candle_row {
                     last_seq: c.last_seq,
                     version: c.version,
                     closed: u8::from(c.closed),
+                    unverified: u8::from(c.unverified),
                     rev,
                 }
             }

@@ -11,7 +11,13 @@ use std::collections::BTreeMap;
 use tickring_engine::candles::Interval;
 
 /// `Session` codes as stored (`tickring_engine::Session`).
-const SESSION_ENUM: &str = "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4)";
+const SESSION_ENUM: &str =
+    "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4, 'unknown' = 5)";
+/// The session enum before `unknown` existed: tables holding it are migrated in place.
+const SESSION_ENUM_V1: &str =
+    "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4)";
+/// Candle columns added after the first schema, with the column they follow: added in place when missing.
+const ADDED_CANDLE_COLUMNS: &[(&str, &str, &str)] = &[("unverified", "UInt8", "closed")];
 /// `DailyScope` as stored.
 const SCOPE_ENUM: &str = "Enum8('all' = 0, 'regular' = 1)";
 
@@ -98,6 +104,8 @@ pub fn candles(interval: Interval) -> TableSpec {
         ("last_seq", "UInt64"),
         ("version", "UInt32"),
         ("closed", "UInt8"),
+        // 1 when a trade outside its calendar's coverage went in: the trading day is the local date.
+        ("unverified", "UInt8"),
         ("rev", "UInt64"),
     ]);
     let tail = match interval {
@@ -155,6 +163,41 @@ pub fn all_tables(intervals: &[Interval]) -> Vec<TableSpec> {
     tables
 }
 
+fn normalize_type(t: &str) -> String {
+    t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace("\\'", "'")
+}
+
+/// The `ALTER TABLE` statements that bring an older table of ours up to `spec` without losing rows: the
+/// session enum gains `unknown` (`MODIFY COLUMN` to a superset enum rewrites no data), and candle columns
+/// added later are added with their zero default. Anything else is left for [`check_columns`] to refuse.
+pub fn migrations(database: &str, spec: &TableSpec, found: &[(String, String)]) -> Vec<String> {
+    let table = format!("`{database}`.`{}`", spec.name);
+    let mut out = Vec::new();
+    for (name, ty) in &spec.columns {
+        match found.iter().find(|(n, _)| n == name) {
+            Some((_, have))
+                if *ty == SESSION_ENUM
+                    && normalize_type(have) == normalize_type(SESSION_ENUM_V1) =>
+            {
+                out.push(format!("ALTER TABLE {table} MODIFY COLUMN `{name}` {ty}"));
+            }
+            Some(_) => {}
+            None => {
+                if let Some((_, added, after)) =
+                    ADDED_CANDLE_COLUMNS.iter().find(|(n, _, _)| n == name)
+                {
+                    if found.iter().any(|(n, _)| n == after) {
+                        out.push(format!(
+                            "ALTER TABLE {table} ADD COLUMN `{name}` {added} DEFAULT 0 AFTER `{after}`"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Compares what the server has with what the writer writes. `found` is `(name, type)` in table order.
 ///
 /// # Errors
@@ -164,8 +207,7 @@ pub fn check_columns(
     spec: &TableSpec,
     found: &[(String, String)],
 ) -> Result<(), SinkError> {
-    let norm =
-        |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace("\\'", "'");
+    let norm = normalize_type;
     let have: BTreeMap<&str, String> = found.iter().map(|(n, t)| (n.as_str(), norm(t))).collect();
     let mut diffs = Vec::new();
     for (name, ty) in &spec.columns {
@@ -237,6 +279,40 @@ mod tests {
         assert!(err.contains("column price is Float64, expected Decimal(18, 8)"), "{err}");
         assert!(err.contains("missing column recv_ns UInt64"), "{err}");
         assert!(err.contains("unexpected column extra String"), "{err}");
+    }
+
+    #[test]
+    fn old_tables_are_migrated_in_place_and_then_pass_the_check() {
+        let old = |spec: &TableSpec| -> Vec<(String, String)> {
+            spec.columns
+                .iter()
+                .filter(|(n, _)| *n != "unverified")
+                .map(|(n, t)| {
+                    let t = if *n == "session" { SESSION_ENUM_V1.to_string() } else { t.clone() };
+                    (n.to_string(), t)
+                })
+                .collect()
+        };
+        let ticks = ticks();
+        assert!(check_columns("db", &ticks, &old(&ticks)).is_err());
+        assert_eq!(
+            migrations("db", &ticks, &old(&ticks)),
+            [format!("ALTER TABLE `db`.`ticks` MODIFY COLUMN `session` {SESSION_ENUM}")]
+        );
+        let daily = candles(Interval::D1);
+        assert_eq!(
+            migrations("db", &daily, &old(&daily)),
+            ["ALTER TABLE `db`.`candles_1d` ADD COLUMN `unverified` UInt8 DEFAULT 0 AFTER `closed`"]
+        );
+        for spec in all_tables(&[Interval::M1, Interval::D1]) {
+            let current: Vec<(String, String)> =
+                spec.columns.iter().map(|(n, t)| (n.to_string(), t.clone())).collect();
+            assert!(migrations("db", &spec, &current).is_empty(), "{}", spec.name);
+        }
+        // A foreign session type is not ours to rewrite: left for the check to refuse.
+        let mut foreign = old(&ticks);
+        foreign.iter_mut().filter(|(n, _)| n == "session").for_each(|(_, t)| *t = "String".into());
+        assert!(migrations("db", &ticks, &foreign).is_empty());
     }
 
     #[test]

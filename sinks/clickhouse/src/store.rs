@@ -64,7 +64,8 @@ impl Store {
         self.bounded(self.server.query("SELECT 1").fetch_one::<u8>()).await.map(drop)
     }
 
-    /// Creates the database and missing tables; checks existing ones.
+    /// Creates the database and missing tables; migrates older tables of ours ([`schema::migrations`]) and
+    /// checks existing ones.
     ///
     /// # Errors
     /// `Ok(Err(..))` for an incompatible table (not worth retrying); `Err` for a failed request.
@@ -83,7 +84,15 @@ impl Store {
                     if let Err(e) = schema::check_engine(db, spec, &engine) {
                         return Ok(Err(e));
                     }
-                    let columns = self.table_columns(&spec.name).await?;
+                    let mut columns = self.table_columns(&spec.name).await?;
+                    let alters = schema::migrations(db, spec, &columns);
+                    for alter in &alters {
+                        self.bounded(self.server.query(alter).execute()).await?;
+                        tracing::info!(table = %format!("{db}.{}", spec.name), %alter, "migrated table");
+                    }
+                    if !alters.is_empty() {
+                        columns = self.table_columns(&spec.name).await?;
+                    }
                     if let Err(e) = schema::check_columns(db, spec, &columns) {
                         return Ok(Err(e));
                     }

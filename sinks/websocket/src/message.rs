@@ -111,6 +111,8 @@ struct CandleMsg<'a> {
     vwap: String,
     version: u32,
     closed: bool,
+    /// A trade outside its calendar's coverage went in: the trading day is the local date, unverified.
+    unverified: bool,
 }
 
 /// A `candle` event. `session` and `trading_day` are the instrument's latest (for daily candles the trading
@@ -139,6 +141,7 @@ pub fn candle(inst: Instrument<'_>, c: &Candle, session: Session, last_trading_d
         vwap: c.vwap.to_string(),
         version: c.version,
         closed: c.closed,
+        unverified: c.unverified,
     })
 }
 
