@@ -114,3 +114,49 @@ fn a_clickhouse_outage_is_retried_and_the_ring_absorbs_it() {
     assert_eq!(stats.ticks_written, ticks.len() as u64, "{stats}");
     check_everything(&store, &ticks, true);
 }
+
+#[test]
+fn tables_of_the_first_schema_are_migrated_in_place_keeping_their_rows() {
+    init_logs();
+    server("start", 18123);
+    let cfg = writer_config("tickring_test_migrate", 18123);
+    drop_database(&cfg);
+    let store = Store::new(&cfg, "");
+    let client = store.server_client().clone();
+    let tables =
+        tickring_sink_clickhouse::schema::all_tables(&tickring_engine::candles::Interval::ALL);
+    let db = "tickring_test_migrate";
+    block_on(async {
+        store.ensure_schema(&tables).await.unwrap().unwrap();
+        // Back to the first schema: five sessions, no `unverified` candle column; one row in each.
+        let v1 = "Enum8('closed' = 0, 'pre' = 1, 'regular' = 2, 'break' = 3, 'post' = 4)";
+        for sql in [
+            format!("ALTER TABLE {db}.ticks MODIFY COLUMN session {v1}"),
+            format!("ALTER TABLE {db}.candles_1d DROP COLUMN unverified"),
+            format!("INSERT INTO {db}.ticks (epoch, seq, symbol, session) VALUES (1, 7, 'AAPL.O', 'post')"),
+            format!("INSERT INTO {db}.candles_1d (symbol, trades) VALUES ('AAPL.O', 3)"),
+        ] {
+            client.query(&sql).execute().await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        store.ensure_schema(&tables).await.unwrap().unwrap();
+        let ty = client
+            .query(&format!("SELECT type FROM system.columns WHERE database = '{db}' AND table = 'ticks' AND name = 'session'"))
+            .fetch_one::<String>()
+            .await
+            .unwrap();
+        assert!(ty.contains("'unknown' = 5"), "{ty}");
+        let kept = client
+            .query(&format!("SELECT toString(session), seq FROM {db}.ticks"))
+            .fetch_all::<(String, u64)>()
+            .await
+            .unwrap();
+        assert_eq!(kept, [("post".to_string(), 7)]);
+        let candles = client
+            .query(&format!("SELECT trades, unverified FROM {db}.candles_1d"))
+            .fetch_all::<(u64, u8)>()
+            .await
+            .unwrap();
+        assert_eq!(candles, [(3, 0)], "the old row, not unverified");
+    });
+    drop_database(&cfg);
+}
