@@ -77,3 +77,37 @@ fn bench_e2e_with_tiny_counts_writes_its_report_histograms_and_plot() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn find_max_probes_rates_and_reports_a_consistent_bracket() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("tickring-e2e-max-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(env!("CARGO_BIN_EXE_tickring"))
+        .current_dir(&root)
+        .args(["--tuning", "tuning.toml", "bench", "e2e", "--find-max", "--find-max-steps", "1"])
+        .args(["--rate", "2000", "--ticks", "600", "--warmup-ticks", "100", "--clients", "2"])
+        .args(["--symbols", "10", "--per-client", "2", "--out-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("e2e-find-max.json")).unwrap())
+            .unwrap();
+    let probes = json["probes"].as_array().unwrap();
+    assert!(probes.len() >= 2, "a bracket takes two probes at least: {json}");
+    let verdict = |rate: &serde_json::Value| {
+        probes.iter().find(|p| p["rate"] == *rate).map(|p| p["targets_met"].as_bool().unwrap())
+    };
+    // Whatever this machine manages: the reported rate was met, the one above it missed.
+    if !json["max_rate"].is_null() {
+        assert_eq!(verdict(&json["max_rate"]), Some(true), "{json}");
+    }
+    if !json["missed_at"].is_null() {
+        assert_eq!(verdict(&json["missed_at"]), Some(false), "{json}");
+    }
+    assert!(stdout.contains("find-max: probing 2000 ticks/s"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -66,7 +66,7 @@ impl Default for RingConfig {
             max_consumers: 16,
             directory_capacity: 65_536,
             producer_wait: WaitStrategy::SpinThenYield { spins: 10_000 },
-            consumer_wait: WaitStrategy::Block { spins: 100 },
+            consumer_wait: WaitStrategy::Block { spins: 1000 },
             heartbeat_interval_ms: 100,
             heartbeat_timeout_ms: 2_000,
             max_batch: 1_024,

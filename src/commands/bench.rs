@@ -117,6 +117,7 @@ pub fn run(args: BenchArgs, tuning: &Path) -> Result<()> {
         BenchCommand::Journal(args) => {
             super::bench_journal::run(&Tuning::load(tuning)?, &args).map(drop)
         }
+        BenchCommand::E2e(args) if args.find_max => super::bench_find_max::run(&args, tuning),
         BenchCommand::E2e(args) => e2e_bench(&args, tuning, None).map(drop),
         BenchCommand::All(args) => all(&args, tuning),
         BenchCommand::E2eProbe { spec } => e2e::probe::run_probe(&spec),
@@ -249,43 +250,50 @@ fn ingest(args: &IngestArgs) -> Result<Report> {
     Ok(run.report)
 }
 
-#[derive(Debug, clap::Args)]
-struct E2eArgs {
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct E2eArgs {
     /// 5 s measured after 1 s of warm-up instead of 30 s after 2 s.
     #[arg(long)]
-    quick: bool,
+    pub(super) quick: bool,
     /// Where to write the JSON report [default: <out-dir>/e2e.json].
     #[arg(long, value_name = "PATH")]
-    json: Option<PathBuf>,
+    pub(super) json: Option<PathBuf>,
     /// Directory for the `.hgrm` files and the SVG plot [default: the JSON's directory, or
     /// bench-results].
     #[arg(long, value_name = "DIR")]
-    out_dir: Option<PathBuf>,
+    pub(super) out_dir: Option<PathBuf>,
     /// Input rate, ticks per second.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
-    rate: u64,
+    pub(super) rate: u64,
     /// Ticks measured [default: 30 s at the rate, quick 5 s].
     #[arg(long, value_name = "N")]
-    ticks: Option<u64>,
+    pub(super) ticks: Option<u64>,
     /// Ticks of warm-up, not measured [default: 2 s at the rate, quick 1 s].
     #[arg(long, value_name = "N")]
-    warmup_ticks: Option<u64>,
+    pub(super) warmup_ticks: Option<u64>,
     /// Websocket clients.
     #[arg(long, value_name = "N", default_value_t = 100)]
-    clients: usize,
+    pub(super) clients: usize,
     /// Symbols the ticks go round robin over.
     #[arg(long, value_name = "N", default_value_t = 1000)]
-    symbols: usize,
+    pub(super) symbols: usize,
     /// Trade channels each client subscribes to (client i: symbols i*N .. i*N+N-1, wrapping).
     #[arg(long, value_name = "N", default_value_t = 10)]
-    per_client: usize,
+    pub(super) per_client: usize,
     /// Use this running ClickHouse server (http://HOST:PORT) instead of starting one; the run's
     /// database `tickring_e2e` is dropped and recreated there.
     #[arg(long, value_name = "URL")]
-    clickhouse_url: Option<String>,
+    pub(super) clickhouse_url: Option<String>,
     /// Limit on start-up and on draining at the end, seconds.
     #[arg(long, value_name = "S", default_value_t = 60)]
-    timeout_s: u64,
+    pub(super) timeout_s: u64,
+    /// Search for the highest input rate at which all three e2e targets hold, starting at --rate
+    /// (doubling or halving to a bracket, then bisecting); one run per probe.
+    #[arg(long)]
+    pub(super) find_max: bool,
+    /// Runs of the search after the bracket is found.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub(super) find_max_steps: u32,
 }
 
 impl E2eArgs {
@@ -302,6 +310,8 @@ impl E2eArgs {
             per_client: 10,
             clickhouse_url: None,
             timeout_s: 60,
+            find_max: false,
+            find_max_steps: 4,
         }
     }
 }
@@ -325,7 +335,20 @@ pub(super) fn outputs(
     }
 }
 
-fn e2e_bench(args: &E2eArgs, tuning_path: &Path, clickhouse_url: Option<&str>) -> Result<Report> {
+pub(super) fn e2e_bench(
+    args: &E2eArgs,
+    tuning_path: &Path,
+    clickhouse_url: Option<&str>,
+) -> Result<Report> {
+    e2e_run(args, tuning_path, clickhouse_url).map(|run| run.run.report)
+}
+
+/// One e2e run: prints its table, writes its files, returns it whole (targets included).
+pub(super) fn e2e_run(
+    args: &E2eArgs,
+    tuning_path: &Path,
+    clickhouse_url: Option<&str>,
+) -> Result<e2e::E2eRun> {
     let tuning = Tuning::load(tuning_path)?;
     let (ticks, warmup) = E2eConfig::counts(args.rate, args.quick);
     let clickhouse = match clickhouse_url.or(args.clickhouse_url.as_deref()) {
@@ -361,7 +384,7 @@ fn e2e_bench(args: &E2eArgs, tuning_path: &Path, clickhouse_url: Option<&str>) -
     for path in run.write_outputs(&json, &dir)? {
         println!("wrote {}", path.display());
     }
-    Ok(run.run.report)
+    Ok(run)
 }
 
 #[derive(Debug, clap::Args)]
@@ -462,7 +485,7 @@ fn all(args: &AllArgs, tuning_path: &Path) -> Result<()> {
 }
 
 /// A server for `bench all`, stopped when the first element is dropped; with its URL.
-fn start_local_clickhouse(
+pub(super) fn start_local_clickhouse(
     tuning: &Tuning,
     dir: &Path,
 ) -> Result<(e2e::clickhouse::LocalServer, String)> {

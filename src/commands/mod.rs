@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_clickhouse;
+mod bench_find_max;
 pub mod bench_journal;
 pub mod bench_websocket;
 pub mod calendar;

@@ -125,6 +125,18 @@ pub struct E2eRun {
 }
 
 impl E2eRun {
+    /// Whether `row`'s p99 met `target` ns (a row with no samples did not).
+    fn met(&self, row: &BenchResult, target: u64) -> bool {
+        row.samples > 0 && row.p99_ns < target
+    }
+
+    /// Every row with a target met it.
+    pub fn targets_met(&self) -> bool {
+        self.targets.iter().all(|(name, target)| {
+            self.run.report.results.iter().any(|r| r.name == *name && self.met(r, *target))
+        })
+    }
+
     /// Rows in microseconds with throughput and each target.
     pub fn table(&self) -> String {
         let mut s = String::new();
@@ -136,11 +148,9 @@ impl E2eRun {
         );
         for r in &self.run.report.results {
             let target = match self.targets.iter().find(|(n, _)| *n == r.name) {
-                Some((_, t)) => format!(
-                    "< {} us: {}",
-                    us(*t),
-                    if r.samples > 0 && r.p99_ns < *t { "met" } else { "MISSED" }
-                ),
+                Some((_, t)) => {
+                    format!("< {} us: {}", us(*t), if self.met(r, *t) { "met" } else { "MISSED" })
+                }
                 None => "-".into(),
             };
             let _ = writeln!(
