@@ -62,6 +62,7 @@ fn bench_journal_measures_every_row_in_rounds() {
         assert_eq!(rounds.len(), 2, "{r}");
         assert!(r["throughput_per_s"].as_f64().is_some_and(|x| x > 0.0), "{r}");
         assert!(r["samples"].as_u64().is_some_and(|n| n > 0), "{r}");
+        assert!(r["cpu_ns_per_tick"].as_f64().is_some(), "CPU per tick: {r}");
     }
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .expect("out dir")

@@ -53,6 +53,7 @@ fn bench_ring_writes_json_and_hgrm_for_every_peer() {
         assert_eq!(r["throughput_messages"], 20000, "{r}");
         assert_eq!(r["rounds"]["per_s"].as_array().map(Vec::len), Some(2), "{r}");
         assert!(r["p50_ns"].as_u64().is_some_and(|v| v > 0), "{r}");
+        assert!(r["cpu_ns_per_tick"].as_f64().is_some_and(|c| c > 0.0), "CPU per message: {r}");
         if r["name"] != "disruptor-inproc" {
             let per_round =
                 r["p99_ratio_rounds"]["per_round"].as_array().expect("ratios per round");
@@ -63,6 +64,7 @@ fn bench_ring_writes_json_and_hgrm_for_every_peer() {
         stdout.contains("tickring-shm p99 / disruptor-inproc p99 per round: median"),
         "{stdout}"
     );
+    assert!(stdout.contains("CPU ns per message"), "{stdout}");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -65,6 +65,10 @@ pub struct BenchResult {
     /// Scenarios in interleaved rounds: this row's p99 over the baseline's p99 of the same round, per round.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ratio_rounds: Option<RoundRatios>,
+    /// CPU of the processes behind the row (this one and the children it waited for), per message it
+    /// moved, median of the rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ns_per_tick: Option<f64>,
 }
 
 /// A ratio to the baseline taken in each round (both measured back to back), and how it spread.
@@ -161,6 +165,7 @@ impl BenchResult {
             rounds: None,
             throughput_vs_baseline: None,
             p99_ratio_rounds: None,
+            cpu_ns_per_tick: None,
         }
     }
 }
@@ -240,6 +245,18 @@ impl Report {
             );
         }
         let _ = writeln!(s, "latencies in ns; p99/base = p99 over the p99 of `{baseline}`");
+        let cpu: Vec<String> = self
+            .results
+            .iter()
+            .filter_map(|r| Some(format!("{} {:.0}", r.name, r.cpu_ns_per_tick?)))
+            .collect();
+        if !cpu.is_empty() {
+            let _ = writeln!(
+                s,
+                "CPU ns per message (this process and the children it waited for, median of rounds): {}",
+                cpu.join(", ")
+            );
+        }
         for r in &self.results {
             let Some(q) = r.p99_ratio_rounds.as_ref().filter(|_| r.name != baseline) else {
                 continue;
@@ -375,6 +392,7 @@ mod tests {
             rounds: None,
             throughput_vs_baseline: None,
             p99_ratio_rounds: None,
+            cpu_ns_per_tick: None,
         }
     }
 

@@ -2,12 +2,13 @@
 //! another; the report has one row per peer, ratios against the in-process disruptor.
 
 use crate::peers::{self, Peer};
-use crate::report::{merge_rounds, ratio, Measurement, Report, RoundRatios};
+use crate::report::{merge_rounds, ratio, Measurement, Report, RoundRatios, Rounds};
 use anyhow::{bail, Context, Result};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tickring_ipc::liveness::own_and_children_cpu_time_ns;
 
 /// Scenario name in reports and file names.
 pub const SCENARIO: &str = "ring";
@@ -154,16 +155,22 @@ pub struct RingRun {
 pub fn run_ring(cfg: &RingBenchConfig, peers: &[Box<dyn Peer>], baseline: &str) -> Result<RingRun> {
     cfg.validate()?;
     let mut rounds: Vec<Vec<Option<Measurement>>> = vec![Vec::new(); peers.len()];
+    // CPU ns per message of each peer's rounds: this process and the children it waited for.
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); peers.len()];
+    let messages = cfg.warmup_messages + cfg.latency_messages + cfg.throughput_messages;
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     for round in 0..cfg.rounds {
-        for (peer, done) in peers.iter().zip(&mut rounds) {
+        for ((peer, done), cpu) in peers.iter().zip(&mut rounds).zip(&mut cpu) {
             if failures.iter().any(|(name, _)| name == peer.name()) {
                 continue;
             }
             tracing::info!(peer = peer.name(), round, "measuring");
+            let cpu_before = own_and_children_cpu_time_ns();
             match peer.measure(cfg) {
                 Ok(mut m) => {
                     m.name = peer.name().to_owned();
+                    let spent = own_and_children_cpu_time_ns().saturating_sub(cpu_before);
+                    cpu.push(spent as f64 / messages.max(1) as f64);
                     done.push(Some(m));
                 }
                 Err(e) => {
@@ -177,13 +184,14 @@ pub fn run_ring(cfg: &RingBenchConfig, peers: &[Box<dyn Peer>], baseline: &str) 
     let base_rounds = peers.iter().position(|p| p.name() == baseline).map(|i| &rounds[i]);
     let mut rows = Vec::new();
     let mut measurements = Vec::new();
-    for (peer, done) in peers.iter().zip(&rounds) {
+    for ((peer, done), cpu) in peers.iter().zip(&rounds).zip(cpu) {
         if failures.iter().any(|(name, _)| name == peer.name()) {
             continue;
         }
         let ok: Vec<Measurement> = done.iter().flatten().cloned().collect();
         let Some((mut row, merged)) = merge_rounds(&ok) else { continue };
         row.p99_ratio_rounds = base_rounds.and_then(|base| round_ratios(done, base));
+        row.cpu_ns_per_tick = Rounds::of(cpu).map(|r| r.median_per_s);
         rows.push(row);
         measurements.push(merged);
     }

@@ -74,6 +74,8 @@ struct Stat {
     dead: bool,
     /// User plus system time, clock ticks.
     cpu_ticks: u64,
+    /// The same of its children that have exited and been waited for.
+    children_cpu_ticks: u64,
 }
 
 /// Clock ticks per second of `/proc/PID/stat` times (`USER_HZ`, 100 on every Linux ABI).
@@ -82,6 +84,12 @@ const USER_HZ: u64 = 100;
 /// CPU time `pid` has used so far (user + system, every thread), ns; `None` when no such process runs.
 pub fn cpu_time_ns(pid: u32) -> Option<u64> {
     read_stat(pid).map(|s| s.cpu_ticks * (1_000_000_000 / USER_HZ))
+}
+
+/// This process's CPU time so far plus that of its children that have exited and been waited for, ns.
+pub fn own_and_children_cpu_time_ns() -> u64 {
+    read_stat(std::process::id())
+        .map_or(0, |s| (s.cpu_ticks + s.children_cpu_ticks) * (1_000_000_000 / USER_HZ))
 }
 
 /// Start time of `pid` if a process runs under it here (not a zombie).
@@ -101,12 +109,14 @@ fn read_stat(pid: u32) -> Option<Stat> {
 fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
-    // Index 0 is field 3 (`state`): `utime` (14) and `stime` (15) are at 11 and 12, `starttime` (22) at 19.
+    // Index 0 is field 3 (`state`): `utime` (14) and `stime` (15) are at 11 and 12, `cutime` (16) and
+    // `cstime` (17) at 13 and 14, `starttime` (22) at 19.
     let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
     Some(Stat {
         start: number(19)?,
         dead: matches!(*fields.first()?, "Z" | "X" | "x"),
         cpu_ticks: number(11)? + number(12)?,
+        children_cpu_ticks: number(13)? + number(14)?,
     })
 }
 
@@ -152,9 +162,9 @@ mod tests {
 
     #[test]
     fn stat_with_odd_comm_parses() {
-        let line = "42 (a b) c) Z 1 42 42 0 -1 4194560 0 0 0 0 70 5 0 0 20 0 1 0 123456 0 0";
+        let line = "42 (a b) c) Z 1 42 42 0 -1 4194560 0 0 0 0 70 5 8 2 20 0 1 0 123456 0 0";
         let s = parse_stat(line).expect("parses");
-        assert_eq!((s.start, s.dead, s.cpu_ticks), (123456, true, 75));
+        assert_eq!((s.start, s.dead, s.cpu_ticks, s.children_cpu_ticks), (123456, true, 75, 10));
     }
 
     #[test]

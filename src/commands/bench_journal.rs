@@ -213,5 +213,6 @@ fn throughput_row(name: &str, r: &ch_bench::BenchResult, n: usize) -> BenchResul
         rounds: None,
         throughput_vs_baseline: None,
         p99_ratio_rounds: None,
+        cpu_ns_per_tick: None,
     }
 }

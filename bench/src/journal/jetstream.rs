@@ -34,6 +34,11 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
+    /// The server's pid, for its CPU time.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `program` (a path, or a name looked up on `PATH` and in `/usr/sbin`) with JetStream on, its
     /// store under `parent`, and waits until it accepts connections.
     ///

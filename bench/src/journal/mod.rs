@@ -13,7 +13,7 @@ pub mod data;
 pub mod jetstream;
 pub mod replay;
 
-use crate::report::{merge_rounds, BenchResult, Measurement, Report};
+use crate::report::{merge_rounds, BenchResult, Measurement, Report, Rounds};
 use crate::ring_scenario::RingRun;
 use anyhow::{ensure, Context, Result};
 use data::{journal_config, settle, Cold, ScratchDir, TickPool};
@@ -128,12 +128,29 @@ pub struct JournalRun {
 #[derive(Debug, Default)]
 struct Row {
     rounds: Vec<Measurement>,
+    /// CPU ns per tick of each round (this process, plus nats-server for the peer).
+    cpu: Vec<f64>,
 }
 
 impl Row {
     fn result(&self) -> Option<(BenchResult, Measurement)> {
-        merge_rounds(&self.rounds)
+        let (mut r, m) = merge_rounds(&self.rounds)?;
+        r.cpu_ns_per_tick = Rounds::of(self.cpu.clone()).map(|c| c.median_per_s);
+        Some((r, m))
     }
+
+    /// Adds a round measured from `cpu_before` (see [`cpu_now`]).
+    fn push(&mut self, m: Measurement, cpu_before: u64, cpu_after: u64) {
+        let ticks = m.throughput.messages.max(1);
+        self.cpu.push(cpu_after.saturating_sub(cpu_before) as f64 / ticks as f64);
+        self.rounds.push(m);
+    }
+}
+
+/// CPU time of this process and, when given, of the nats-server it started, ns.
+fn cpu_now(server: Option<&jetstream::NatsServer>) -> u64 {
+    let server = server.and_then(|s| tickring_ipc::liveness::cpu_time_ns(s.pid())).unwrap_or(0);
+    tickring_ipc::liveness::own_and_children_cpu_time_ns() + server
 }
 
 /// Runs every row, `cfg.rounds` times, interleaved.
@@ -190,19 +207,20 @@ pub fn run_journal(cfg: &JournalBenchConfig) -> Result<JournalRun> {
                 timeout: cfg.timeout,
             };
             settle();
+            let before = cpu_now(None);
             let m = appender(&spec).with_context(|| format!("{} round {}", names[i], round + 1))?;
-            rows[i].rounds.push(m);
+            rows[i].push(m, before, cpu_now(None));
         }
-        for (i, r) in [
-            replay::stream(&replay, cfg.replay_batch, cfg.producer_core, cfg.timeout),
-            replay::reader(&replay, cfg.replay_batch, cfg.producer_core),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for i in 0..2 {
+            let before = cpu_now(None);
+            let r = if i == 0 {
+                replay::stream(&replay, cfg.replay_batch, cfg.producer_core, cfg.timeout)
+            } else {
+                replay::reader(&replay, cfg.replay_batch, cfg.producer_core)
+            };
             let r = r.with_context(|| format!("{} round {}", names[3 + i], round + 1))?;
             cold = weakest(cold, r.cold);
-            rows[3 + i].rounds.push(r.measurement);
+            rows[3 + i].push(r.measurement, before, cpu_now(None));
         }
         if let Some(server) = &server {
             settle();
@@ -214,13 +232,15 @@ pub fn run_journal(cfg: &JournalBenchConfig) -> Result<JournalRun> {
                 window: cfg.jetstream_window,
                 timeout: cfg.timeout,
             };
+            let before = cpu_now(Some(server));
             match jetstream::publish(&spec) {
-                Ok(m) => rows[5].rounds.push(m),
+                Ok(m) => rows[5].push(m, before, cpu_now(Some(server))),
                 Err(e) => {
                     let why = format!("round {}: {e:#}", round + 1);
                     println!("{}: skipped: {why}", jetstream::NAME);
                     skipped = Some(why);
                     rows[5].rounds.clear();
+                    rows[5].cpu.clear();
                     break;
                 }
             }
