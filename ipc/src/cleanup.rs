@@ -9,6 +9,11 @@ use crate::table::owner_alive;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::time::Duration;
+
+/// Further tries, and the pause between them, for a producer lock that is busy.
+const LOCK_TRIES: u32 = 5;
+const LOCK_RETRY: Duration = Duration::from_millis(10);
 
 /// True when a live attached consumer has not yet read every published record of `segment`.
 pub(crate) fn someone_behind(segment: &Segment, cfg: &RingConfig) -> bool {
@@ -39,7 +44,17 @@ pub(crate) fn is_at_path(lock: &File, path: &std::path::Path) -> bool {
 pub(crate) fn remove_if_finished<T: Record, E: Record>(cfg: &RingConfig, epoch: u64) {
     let lock_path = cfg.lock_path();
     let Ok(lock) = OpenOptions::new().read(true).write(true).open(&lock_path) else { return };
-    if lock.try_lock().is_err() || !is_at_path(&lock, &lock_path) {
+    // A lock held for a moment by someone else (a process forked while the producer's lock was open
+    // holds it until its exec) is tried again briefly; a running producer holds it for good.
+    let mut locked = lock.try_lock().is_ok();
+    for _ in 0..LOCK_TRIES {
+        if locked {
+            break;
+        }
+        std::thread::sleep(LOCK_RETRY);
+        locked = lock.try_lock().is_ok();
+    }
+    if !locked || !is_at_path(&lock, &lock_path) {
         return;
     }
     let Ok(at_path) = Segment::open::<T, E>(&cfg.segment_path(), false) else { return };
