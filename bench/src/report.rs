@@ -146,6 +146,16 @@ impl Rounds {
 }
 
 impl BenchResult {
+    /// A row that measured throughput only (`messages` at `per_s`), no latency.
+    pub fn throughput_only(name: &str, per_s: f64, messages: u64) -> Self {
+        let m = Measurement {
+            name: name.into(),
+            latency: LatencyHistogram::new(),
+            throughput: Throughput { messages, elapsed_ns: 0 },
+        };
+        Self { throughput_per_s: per_s, ..Self::from_measurement(&m) }
+    }
+
     /// Percentiles and throughput of `m`; `p99_vs_baseline` is filled in by [`Report::new`].
     pub fn from_measurement(m: &Measurement) -> Self {
         let h = &m.latency;
@@ -462,6 +472,16 @@ mod tests {
         assert_eq!((r.p50_ns, r.max_ns, r.samples), (200, 400, 4));
         assert_eq!(r.throughput_per_s, 2_000_000.0);
         assert_eq!(Throughput { messages: 5, elapsed_ns: 0 }.per_second(), 0.0);
+    }
+
+    #[test]
+    fn a_throughput_only_row_has_no_latency() {
+        let r = BenchResult::throughput_only("catch-up", 9.5e5, 400);
+        assert_eq!(
+            (r.p50_ns, r.p99_ns, r.max_ns, r.samples, r.throughput_messages),
+            (0, 0, 0, 0, 400)
+        );
+        assert_eq!((r.throughput_per_s, r.mean_ns), (9.5e5, 0.0));
     }
 
     #[test]

@@ -192,27 +192,9 @@ fn catch_up(
     let scratch = ScratchDir::new(dir, &format!("tickring-bench-catch-up-{}", std::process::id()))?;
     let live = ch_bench::live(&cfg, n).context("the live writer (is ClickHouse up?)")?;
     let behind = ch_bench::catch_up(&cfg, scratch.path(), n).context("the catching-up writer")?;
-    Ok([throughput_row("clickhouse-live", &live, n), throughput_row("catch-up", &behind, n)])
-}
-
-/// A row with throughput only: the writer's latency is `bench clickhouse`'s subject, not this one's.
-fn throughput_row(name: &str, r: &ch_bench::BenchResult, n: usize) -> BenchResult {
-    BenchResult {
-        name: name.into(),
-        p50_ns: 0,
-        p90_ns: 0,
-        p99_ns: 0,
-        p999_ns: 0,
-        p9999_ns: 0,
-        max_ns: 0,
-        throughput_per_s: r.throughput_per_s,
-        samples: 0,
-        mean_ns: 0.0,
-        throughput_messages: n as u64,
-        p99_vs_baseline: None,
-        rounds: None,
-        throughput_vs_baseline: None,
-        p99_ratio_rounds: None,
-        cpu_ns_per_tick: None,
-    }
+    // Throughput only: the writer's latency is `bench clickhouse`'s subject, not this one's.
+    let row = |name, r: &ch_bench::BenchResult| {
+        BenchResult::throughput_only(name, r.throughput_per_s, n as u64)
+    };
+    Ok([row("clickhouse-live", &live), row("catch-up", &behind)])
 }

@@ -46,6 +46,25 @@ pub struct AppendRound<'a> {
     pub timeout: Duration,
 }
 
+impl AppendRound<'_> {
+    /// The round's ticks in batches of `batch`: (tick number of the first, the batch).
+    fn batches(&self) -> impl Iterator<Item = (u64, &[Tick])> + '_ {
+        let step = self.batch.max(1);
+        (0..self.records)
+            .step_by(step)
+            .map(move |seq| (seq, self.pool.batch(seq, step.min((self.records - seq) as usize))))
+    }
+
+    /// The row's measurement: every record of the round in `elapsed_ns`.
+    fn measured(&self, name: &str, latency: LatencyHistogram, elapsed_ns: u64) -> Measurement {
+        Measurement {
+            name: name.into(),
+            latency,
+            throughput: Throughput { messages: self.records, elapsed_ns },
+        }
+    }
+}
+
 fn open_writer(journal: &JournalConfig) -> Result<Writer> {
     Writer::open(journal, RING, EPOCH).context("opening the bench journal")
 }
@@ -68,22 +87,14 @@ pub fn journal_append(r: &AppendRound<'_>) -> Result<Measurement> {
     let mut writer = open_writer(r.journal)?;
     let mut latency = LatencyHistogram::new();
     let start = now_ns();
-    let mut seq = 0u64;
-    while seq < r.records {
-        let n = r.batch.min((r.records - seq) as usize);
-        let batch = r.pool.batch(seq, n);
+    for (seq, batch) in r.batches() {
         let t0 = now_ns();
         writer.append(seq, batch)?;
         latency.record(now_ns() - t0);
-        seq += n as u64;
     }
     let elapsed = now_ns() - start;
     finish(writer, r.records)?;
-    Ok(Measurement {
-        name: APPEND.into(),
-        latency,
-        throughput: Throughput { messages: r.records, elapsed_ns: elapsed },
-    })
+    Ok(r.measured(APPEND, latency, elapsed))
 }
 
 /// A private ring with the product's settings; its files are removed when dropped.
@@ -120,23 +131,15 @@ pub fn in_publisher(r: &AppendRound<'_>) -> Result<Measurement> {
     let mut writer = open_writer(r.journal)?;
     let mut latency = LatencyHistogram::new();
     let start = now_ns();
-    let mut seq = 0u64;
-    while seq < r.records {
-        let n = r.batch.min((r.records - seq) as usize);
-        let batch = r.pool.batch(seq, n);
+    for (_, batch) in r.batches() {
         let t0 = now_ns();
         writer.append(producer.head(), batch)?;
         producer.publish_batch(batch);
-        record_per_tick(&mut latency, now_ns() - t0, n);
-        seq += n as u64;
+        record_per_tick(&mut latency, now_ns() - t0, batch.len());
     }
     let elapsed = now_ns() - start;
     finish(writer, r.records)?;
-    Ok(Measurement {
-        name: IN_PUBLISHER.into(),
-        latency,
-        throughput: Throughput { messages: r.records, elapsed_ns: elapsed },
-    })
+    Ok(r.measured(IN_PUBLISHER, latency, elapsed))
 }
 
 /// `journal-append-from-ring`.
@@ -163,24 +166,16 @@ pub fn from_ring(r: &AppendRound<'_>) -> Result<Measurement> {
             .context("spawning the journaler thread")?;
         let mut latency = LatencyHistogram::new();
         let start = now_ns();
-        let mut seq = 0u64;
-        while seq < r.records {
-            let n = r.batch.min((r.records - seq) as usize);
-            let batch = r.pool.batch(seq, n);
+        for (_, batch) in r.batches() {
             let t0 = now_ns();
             producer.publish_batch(batch);
-            record_per_tick(&mut latency, now_ns() - t0, n);
-            seq += n as u64;
+            record_per_tick(&mut latency, now_ns() - t0, batch.len());
             if journaler.is_finished() {
                 break;
             }
         }
         let done_ns = journaler.join().map_err(|_| anyhow!("the journaler thread panicked"))??;
-        Ok(Measurement {
-            name: FROM_RING.into(),
-            latency,
-            throughput: Throughput { messages: r.records, elapsed_ns: done_ns - start },
-        })
+        Ok(r.measured(FROM_RING, latency, done_ns - start))
     })
 }
 
