@@ -218,6 +218,17 @@ fn case(
     let mut writer = Writer::new(&ring, &Default::default(), cfg.clone(), &cfg.password)?;
     drop_bench_database(&cfg)?;
     let handle = std::thread::spawn(move || writer.run());
+    // This ring has no journal: publishing before the writer is attached would leave it nothing to
+    // read (a ring closed with nobody behind is removed).
+    let attached = Instant::now();
+    while !tickring_ipc::RingStatus::read::<Tick, InstrumentEntry>(&ring)
+        .is_ok_and(|s| s.consumers.iter().any(|c| c.name == cfg.consumer && c.state == "active"))
+    {
+        if attached.elapsed() > Duration::from_secs(30) || handle.is_finished() {
+            return Err(BenchError::Wrong("the writer did not attach to the ring".into()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 
     let published: Published = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(AtomicBool::new(false));
